@@ -1,0 +1,270 @@
+/* vswitch: bridge domains, MAC learning, flooding, policing: the pipeline.
+ *
+ * vswitch does not own ports or threads (datapath/ does). It has three parts:
+ *
+ *  - The FDB (fdb.c): a concurrent MAC table shared by all workers, keyed by
+ *    (BD id, MAC) packed in 8 bytes. Workers look up in bulk without locks and
+ *    learn under a per-bucket lock; the control thread ages, flushes and adds
+ *    static entries. Flushing a BD or a member is a generation bump, not a
+ *    table walk.
+ *
+ *  - The configuration (config.c): `struct vswitch_state` is the mutable
+ *    model owned by the control thread (BDs, members, static MACs). Every
+ *    change compiles a new immutable `struct vswitch_table`, which the
+ *    datapath publishes to workers (RCU); a table that a worker may be
+ *    reading is never edited.
+ *
+ *  - The pipeline (pipeline.c): once per rx burst, classify each frame to a
+ *    (BD, member), learn its source, look up its destination, and emit it to
+ *    one member or flood it to every other member of the BD exactly once.
+ *
+ * Identities are stable across tables: a BD keeps its id (1..VSWITCH_MAX_BD)
+ * and a member its id (1..VSWITCH_MAX_MEMBERS) for as long as it exists, so
+ * FDB entries learned under one table stay meaningful under the next.
+ */
+#ifndef LOOM_VSWITCH_H
+#define LOOM_VSWITCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#define VSWITCH_MAX_PORTS 64
+#define VSWITCH_MAX_BD 16383 /* ids 1..VSWITCH_MAX_BD; 0 is "none" */
+#define VSWITCH_MAX_MEMBERS 65534 /* ids 1..; 0 and 0xffff are "none" */
+#define VSWITCH_BURST 32
+#define VSWITCH_NAME_MAX 64
+
+/* ---- Counters -------------------------------------------------------------
+ * Every counter and every drop reason comes from one X-macro list, so each
+ * has a name (for the control socket and telemetry) and a slot. Workers
+ * write their own copy (no sharing, no atomics); readers sum the copies.
+ */
+
+/* Why a frame was dropped. _(name, "description") */
+#define foreach_vswitch_drop                                                   \
+	_(runt, "frame shorter than an Ethernet header")                       \
+	_(no_bd, "input port or VLAN is not a member of any bridge domain")    \
+	_(port_down, "input or output port is administratively down")         \
+	_(source_multicast, "source MAC is multicast or broadcast")            \
+	_(source_zero, "source MAC is all zeros")                              \
+	_(static_mac_violation,                                                \
+	  "source MAC is statically bound to another member")                  \
+	_(same_member, "destination MAC is behind the input member")           \
+	_(split_horizon, "destination is in the input member's split-horizon " \
+			 "group")                                              \
+	_(flood_no_members, "no other member to flood to")                     \
+	_(flood_copy_failed, "no mbuf for a flood copy")                       \
+	_(tx_full, "output queue full")                                        \
+	_(vlan_tagged_on_access, "tagged frame on an access port")             \
+	_(vlan_not_allowed, "VID not allowed on the trunk")                    \
+	_(vlan_truncated, "VLAN tag truncated")                                \
+	_(vlan_too_deep, "tag stack deeper than supported")                    \
+	_(vlan_tpid_mismatch, "0x8100/0x88a8 mix the port does not accept")    \
+	_(vlan_untagged_not_allowed, "untagged frame on a port with no native " \
+				     "VLAN")                                   \
+	_(vlan_push_failed, "no headroom to push a tag")                       \
+	_(policer, "exceeded the member's policer")
+
+enum vswitch_drop_reason {
+#define _(name, text) VSWITCH_DROP_##name,
+	foreach_vswitch_drop
+#undef _
+	VSWITCH_DROP_MAX
+};
+
+extern const char *const vswitch_drop_names[VSWITCH_DROP_MAX];
+extern const char *const vswitch_drop_descriptions[VSWITCH_DROP_MAX];
+
+/* Per-port counters. _(name) */
+#define foreach_vswitch_port_counter                                           \
+	_(rx_packets) _(rx_bytes) _(tx_packets) _(tx_bytes) _(drops)
+
+/* Per-BD counters. _(name) */
+#define foreach_vswitch_bd_counter                                             \
+	_(packets) _(bytes) _(unicast) _(flooded) _(flood_copies) _(drops)     \
+	_(learned) _(moved) _(learn_limited)
+
+/* Per-member counters (a member is a port, a (port, VID) or a (tunnel,
+ * VNI) in a BD). _(name) */
+#define foreach_vswitch_member_counter                                         \
+	_(rx_packets) _(rx_bytes) _(tx_packets) _(tx_bytes) _(drops)
+
+enum vswitch_port_counter {
+#define _(name) VSWITCH_PORT_##name,
+	foreach_vswitch_port_counter
+#undef _
+	VSWITCH_PORT_COUNTER_MAX
+};
+enum vswitch_bd_counter {
+#define _(name) VSWITCH_BD_##name,
+	foreach_vswitch_bd_counter
+#undef _
+	VSWITCH_BD_COUNTER_MAX
+};
+enum vswitch_member_counter {
+#define _(name) VSWITCH_MEMBER_##name,
+	foreach_vswitch_member_counter
+#undef _
+	VSWITCH_MEMBER_COUNTER_MAX
+};
+extern const char *const vswitch_port_counter_names[VSWITCH_PORT_COUNTER_MAX];
+extern const char *const vswitch_bd_counter_names[VSWITCH_BD_COUNTER_MAX];
+extern const char *const
+	vswitch_member_counter_names[VSWITCH_MEMBER_COUNTER_MAX];
+
+/* One worker's counters. Written only by that worker; read (summed) by the
+ * control thread, which may see a value one burst old: counters are 64-bit
+ * and naturally aligned, so reads never tear on x86-64. Indexed by port
+ * index, BD id and member id. */
+struct vswitch_counters {
+	uint64_t drops[VSWITCH_DROP_MAX];
+	uint64_t port[VSWITCH_MAX_PORTS][VSWITCH_PORT_COUNTER_MAX];
+	uint64_t (*bd)[VSWITCH_BD_COUNTER_MAX];         /* [VSWITCH_MAX_BD + 1] */
+	uint64_t (*member)[VSWITCH_MEMBER_COUNTER_MAX]; /* [VSWITCH_MAX_MEMBERS + 2] */
+};
+
+struct vswitch_counters *vswitch_counters_create(int socket);
+void vswitch_counters_free(struct vswitch_counters *counters);
+void vswitch_counters_reset_bd(struct vswitch_counters *counters, uint16_t bd);
+void vswitch_counters_reset_member(struct vswitch_counters *counters,
+				   uint16_t member);
+
+/* ---- FDB ------------------------------------------------------------------
+ * Key: (BD id << 48) | MAC as a 48-bit big-endian number. Key 0 never
+ * occurs (BD ids start at 1) and marks an empty slot.
+ *
+ * Writers: workers (fdb_learn) and the control thread (static entries,
+ * removal, aging, flush). Readers: workers (fdb_lookup_bulk) and the control
+ * thread (fdb_walk). Readers take no lock: each bucket carries a sequence
+ * number that writers make odd while they change it, and readers retry on a
+ * change. Writers take the bucket's lock, so learning a new MAC costs one
+ * uncontended lock; refreshing a known MAC's age is done at most once per
+ * clock second per entry, and forwarding to known MACs writes nothing.
+ *
+ * Limits: a global limit and a per-BD limit. Fairness: when a limit or a
+ * full bucket pair would be exceeded, a learner may evict only an aged or
+ * flushed entry, or one of its own member's entries, or an entry of a
+ * member holding more entries than the learner; a member flooding random
+ * source MACs therefore replaces its own entries and cannot evict other
+ * members' or other BDs' entries. Refused learns are counted.
+ *
+ * Aging: the clock is seconds set by the control thread (fdb_set_time), so
+ * tests drive it. An entry not refreshed for age_seconds is a miss at
+ * lookup and is removed by fdb_age(). Static entries never age.
+ */
+#define FDB_NO_MEMBER 0xffffu
+
+static inline uint64_t fdb_key(uint16_t bd, const struct rte_ether_addr *mac)
+{
+	const uint8_t *b = mac->addr_bytes;
+	return ((uint64_t)bd << 48) | ((uint64_t)b[0] << 40) |
+	       ((uint64_t)b[1] << 32) | ((uint64_t)b[2] << 24) |
+	       ((uint64_t)b[3] << 16) | ((uint64_t)b[4] << 8) | (uint64_t)b[5];
+}
+
+static inline uint16_t fdb_key_bd(uint64_t key)
+{
+	return (uint16_t)(key >> 48);
+}
+
+static inline void fdb_key_mac(uint64_t key, struct rte_ether_addr *mac)
+{
+	for (int i = 0; i < 6; i++)
+		mac->addr_bytes[i] = (uint8_t)(key >> (40 - 8 * i));
+}
+
+struct fdb_config {
+	uint32_t capacity;     /* entries the table can hold (rounded up) */
+	uint32_t global_limit; /* learned entries at most; 0 = capacity */
+	uint32_t age_seconds;  /* 0 = never age */
+};
+
+/* Result of a lookup, one per key. */
+struct fdb_result {
+	uint16_t member;       /* FDB_NO_MEMBER on a miss */
+	uint8_t is_static;     /* entry is static */
+	uint8_t refresh_due;   /* learned entry whose age stamp is older than now */
+};
+
+#define foreach_fdb_learn_result                                               \
+	_(unchanged, "already known on this member, age is current")           \
+	_(learned, "new entry")                                                \
+	_(refreshed, "age stamp refreshed")                                    \
+	_(moved, "MAC moved to another member")                                \
+	_(static_conflict, "MAC is static on another member: not changed")     \
+	_(bd_limit, "BD limit reached, nothing evictable")                     \
+	_(global_limit, "global limit reached, nothing evictable")             \
+	_(table_full, "both buckets full, nothing evictable")
+
+enum fdb_learn_result {
+#define _(name, text) FDB_LEARN_##name,
+	foreach_fdb_learn_result
+#undef _
+	FDB_LEARN_RESULT_MAX
+};
+extern const char *const fdb_learn_result_names[FDB_LEARN_RESULT_MAX];
+
+/* FDB statistics, kept by the FDB itself with atomics (cold path only). */
+struct fdb_stats {
+	uint64_t entries;        /* live learned + static entries */
+	uint64_t static_entries;
+	uint64_t learned;
+	uint64_t moved;
+	uint64_t refreshed;
+	uint64_t aged;
+	uint64_t evicted;
+	uint64_t static_conflicts;
+	uint64_t limit_refused;  /* bd_limit + global_limit + table_full */
+};
+
+struct fdb;
+
+struct fdb *fdb_create(const struct fdb_config *config, int socket);
+void fdb_free(struct fdb *fdb);
+
+/* Control thread: the clock, in seconds. */
+void fdb_set_time(struct fdb *fdb, uint32_t now);
+uint32_t fdb_time(const struct fdb *fdb);
+void fdb_set_age(struct fdb *fdb, uint32_t age_seconds);
+/* Per-BD learning limit; 0 = only the global limit applies. */
+void fdb_set_bd_limit(struct fdb *fdb, uint16_t bd, uint32_t limit);
+
+/* Workers: n <= 64 keys. */
+void fdb_lookup_bulk(const struct fdb *fdb, const uint64_t *keys, unsigned n,
+		     struct fdb_result *results);
+/* Workers: learn or refresh key on member. */
+enum fdb_learn_result fdb_learn(struct fdb *fdb, uint64_t key, uint16_t member);
+
+/* Control thread. */
+int fdb_add_static(struct fdb *fdb, uint64_t key, uint16_t member);
+int fdb_remove(struct fdb *fdb, uint64_t key); /* -ENOENT if absent */
+void fdb_flush_bd(struct fdb *fdb, uint16_t bd);         /* learned entries */
+void fdb_flush_member(struct fdb *fdb, uint16_t member); /* learned entries */
+void fdb_flush_all(struct fdb *fdb);                     /* learned entries */
+/* Forget a member entirely (it is being removed): learned and static. */
+void fdb_forget_member(struct fdb *fdb, uint16_t member);
+void fdb_forget_bd(struct fdb *fdb, uint16_t bd);
+/* Remove aged entries; returns how many. */
+unsigned fdb_age(struct fdb *fdb);
+
+struct fdb_entry_info {
+	uint64_t key;
+	uint16_t member;
+	bool is_static;
+	uint32_t age; /* seconds since last seen (0 for static) */
+};
+/* Visits every live entry (of one BD if bd != 0, one member if member !=
+ * FDB_NO_MEMBER); stops early if visit returns non-zero. */
+void fdb_walk(const struct fdb *fdb, uint16_t bd, uint16_t member,
+	      int (*visit)(const struct fdb_entry_info *entry, void *arg),
+	      void *arg);
+void fdb_get_stats(const struct fdb *fdb, struct fdb_stats *stats);
+uint32_t fdb_count_member(const struct fdb *fdb, uint16_t member);
+uint32_t fdb_count_bd(const struct fdb *fdb, uint16_t bd);
+
+#endif
