@@ -5,59 +5,77 @@
  * tree without the process-level sections `eal`, `datapath` and `control`),
  * and the JSON that `show config` prints. Loaders fill a `struct
  * switch_config`; they never half-fill one: on error they return -1 with a
- * positioned `struct load_error` and the output is left empty.
+ * positioned `struct load_error` and the output is left empty (as
+ * switch_config_init leaves it).
  *
- * Written by: the loaders (config.c), at start and for each `apply`.
+ * Written by: the loaders (switch_config.c), at start and for each `apply`.
  * Read by: the control thread, which diffs it against the running state and
  * compiles the tables the workers use. Workers never see this structure.
+ * No DPDK here: the limits of vswitch.h are repeated below (SWITCH_MAX_*).
  *
  * YAML layout (every key optional unless marked; unknown keys are errors):
  *
  *   eal:
- *     lcores: "0-1"            # EAL -l; the first lcore is the main thread
- *     memory_mb: 256           # EAL -m (with --no-huge)
- *     file_prefix: loom-sw1    # EAL --file-prefix
+ *     lcores: "0-1"            # EAL -l; the first lcore is the main thread,
+ *                              # then one per worker: at least workers + 1
+ *                              # lcores (default "0-<workers>", e.g. "0-1";
+ *                              # the loader does not look at the machine)
+ *     memory_mb: 256           # EAL -m (with --no-huge); >= 16, and enough
+ *                              # for the mbuf pool (mbufs x 2368 bytes)
+ *     file_prefix: loom-sw1    # EAL --file-prefix (default loom-switch)
  *     no_huge: true            # default true
  *     no_pci: true             # default true
- *     args: ["--log-level=pmd.net.pcap:debug"]   # extra EAL arguments
+ *     args: ["--log-level=pmd.net.pcap:debug"]   # extra EAL arguments (at
+ *                              # most 16; not those the keys above set)
  *   datapath:
- *     workers: 1               # worker lcores (default 1)
+ *     workers: 1               # worker lcores, 1..63 (default 1)
  *     idle_sleep_max_us: 100   # idle back-off bound (default 100, 0 = spin)
- *     mbufs: 8191              # mbuf pool size
- *     rx_burst: 32
+ *     mbufs: 8191              # mbuf pool size, 1023..16777215
+ *     rx_burst: 32             # 1..32 (the pipeline's burst)
  *     drain_us: 100            # tx buffers drained at least this often
+ *                              # (0 = every loop)
  *   control:
  *     socket: /run/loom/sw1.sock   # Unix stream socket (default
- *                                  # /run/loom-switch.<file_prefix>.sock)
+ *                                  # /run/loom-switch.<file_prefix>.sock;
+ *                                  # at most 107 characters: sun_path)
  *     token: s3cret            # if set, every request must carry it
  *   fdb:
- *     capacity: 65536          # entries
+ *     capacity: 65536          # entries, 8..16777216
  *     limit: 0                 # learned entries at most (0 = capacity)
  *     age_seconds: 300         # 0 = never
  *     clock: system            # system | manual (tests drive it)
- *   ports:                     # (required, at least one)
- *     - name: p0               # (required) unique, [A-Za-z0-9_.-]
+ *   ports:                     # (required, 1..64 ports)
+ *     - name: p0               # (required) unique, [A-Za-z0-9_.-], < 64
  *       devargs: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"  # (required)
+ *                              # the device name (before the first comma)
+ *                              # is unique across ports
  *       admin: up              # up | down (down: not polled, not sent to)
- *       mtu: 1500
+ *       mtu: 1500              # 0 (the PMD's default) or 68..16110
  *       rx_queues: 1           # 0 = one per worker where the PMD allows
- *   bridge_domains:
+ *   bridge_domains:            # at most 16383
  *     - name: bd1              # (required) unique
- *       id: 1                  # stable id 1..16383 (default: assigned)
+ *       id: 1                  # stable id 1..16383 (default: assigned,
+ *                              # see switch_config_assign_bd_ids)
  *       learning: true
  *       mac_limit: 0           # per-BD learned MACs (0 = global limit only)
- *       members:               # (required)
+ *       members:               # (required; [] for none yet)
  *         - port: p0           # (required) a port name
  *           vid: 0             # 0 = untagged; 1..4094 a VLAN on the port
  *           split_horizon: 0   # group 1..255; 0 = none
  *       static_macs:
- *         - mac: "02:00:00:00:00:01"
- *           port: p0
+ *         - mac: "02:00:00:00:00:01"   # (required) unicast
+ *           port: p0           # (required)
  *           vid: 0
  *
  * Semantic checks done by the loader: names unique, every member's port
- * exists, a (port, vid) in at most one BD, BD ids unique, static MACs
- * unicast and on a member of their BD, and the limits of vswitch.h.
+ * exists, a (port, vid) in at most one BD (and once in it), BD ids unique,
+ * static MACs unicast, unique in their BD and on a member of their BD, and
+ * the limits of vswitch.h (at most 65534 members in all, at most
+ * fdb.capacity static MACs in all).
+ *
+ * Errors: `field` is the path of the offending value in the tree, the same
+ * for both forms (e.g. "bridge_domains[2].members[0].port"); YAML errors
+ * also carry the file, line and column, JSON errors line and column 0.
  */
 #ifndef LOOM_SWITCH_CONFIG_H
 #define LOOM_SWITCH_CONFIG_H
@@ -68,10 +86,19 @@
 
 #include "topo.h" /* struct load_error */
 
-#define SWITCH_NAME_MAX 64
+#define SWITCH_NAME_MAX 64     /* names: 1..63 of [A-Za-z0-9_.-] */
 #define SWITCH_DEVARGS_MAX 1024
 #define SWITCH_PATH_MAX 256
+#define SWITCH_SOCKET_PATH_MAX 108 /* sizeof(sun_path), with the NUL */
 #define SWITCH_EAL_ARGS_MAX 16
+#define SWITCH_LCORE_MAX 128   /* RTE_MAX_LCORE of Debian's DPDK build */
+/* The limits of vswitch.h, repeated so that this file needs no DPDK. */
+#define SWITCH_MAX_PORTS 64    /* VSWITCH_MAX_PORTS */
+#define SWITCH_MAX_BD 16383    /* VSWITCH_MAX_BD: ids 1..16383 */
+#define SWITCH_MAX_MEMBERS 65534 /* VSWITCH_MAX_MEMBERS */
+#define SWITCH_MAX_VID 4094
+#define SWITCH_MAX_SPLIT_HORIZON 255
+#define SWITCH_MAX_WORKERS 63  /* + the main lcore: 64 */
 
 struct eal_config {
 	char lcores[64];
@@ -149,13 +176,26 @@ struct switch_config {
 	struct bd_config *bds;
 };
 
-/* Fills defaults (no ports, no BDs). */
+/* Fills defaults (no ports, no BDs). `config` is treated as uninitialized.
+ * Defaults: eal lcores "0-1", memory_mb 256, file_prefix "loom-switch",
+ * no_huge and no_pci true; datapath workers 1, idle_sleep_max_us 100,
+ * mbufs 8191, rx_burst 32, drain_us 100; control socket
+ * "/run/loom-switch.loom-switch.sock", no token; fdb capacity 65536,
+ * limit 0, age_seconds 300, clock system. */
 void switch_config_init(struct switch_config *config);
+/* Frees the arrays and leaves `config` as switch_config_init does; safe to
+ * call twice. */
 void switch_config_free(struct switch_config *config);
-/* Deep copy; returns -1 on allocation failure. */
+/* Deep copy into `dst` (treated as uninitialized: free it first if it
+ * holds a config). Returns -1 on allocation failure, `dst` then empty. */
 int switch_config_copy(struct switch_config *dst, const struct switch_config *src);
+/* Every field equal (process-level sections included). */
+bool switch_config_equal(const struct switch_config *a,
+			 const struct switch_config *b);
 
-/* The YAML file. */
+/* The YAML file. `config` is treated as uninitialized and is filled only
+ * on success; on error it is left empty and `error` says why. `name`
+ * names the text in errors. */
 int switch_config_load_file(struct switch_config *config, const char *path,
 			    struct load_error *error);
 int switch_config_load_yaml(struct switch_config *config, const char *name,
@@ -163,16 +203,30 @@ int switch_config_load_yaml(struct switch_config *config, const char *name,
 			    struct load_error *error);
 
 /* JSON desired state (the body of `apply`): keys fdb, ports,
- * bridge_domains with the same fields as YAML. Process-level sections are
- * refused. `base` supplies the process-level sections (copied). The json
- * argument is a json_t * (jansson); errors name the JSON path
- * (e.g. "bridge_domains[2].members[0].port"). */
+ * bridge_domains with the same fields as YAML (MACs as "02:00:00:00:00:01"
+ * strings, integers as JSON integers, booleans as true/false, admin and
+ * clock as strings). Process-level sections are refused. `base` (may be
+ * NULL: defaults) supplies the process-level sections (copied) and the fdb
+ * settings that the JSON leaves out; `config` must not be `base`. The json
+ * argument is a json_t * (jansson; parse with JSON_REJECT_DUPLICATES, or a
+ * repeated key silently wins). Errors have file "apply", line 0 and the
+ * JSON path as field (e.g. "bridge_domains[2].members[0].port"). */
 struct json_t;
 int switch_config_from_json(struct switch_config *config,
 			    const struct switch_config *base,
 			    const struct json_t *json, struct load_error *error);
-/* The desired state as JSON (new reference), the same shape apply takes. */
+/* The desired state as JSON (new reference; NULL when out of memory), the
+ * same shape apply takes, every field present (a BD id only when not 0):
+ * from_json(to_json(x), base = x) equals x. */
 struct json_t *switch_config_to_json(const struct switch_config *config);
+
+/* Gives every BD whose id is 0 a stable id: the id of the BD of the same
+ * name in `previous` (the running config, may be NULL) when no other BD
+ * claims it, else the lowest free id. Explicit ids are kept. Returns -1
+ * (config unchanged) only if ids run out, which the loaders' limit on the
+ * number of BDs prevents. */
+int switch_config_assign_bd_ids(struct switch_config *config,
+				const struct switch_config *previous);
 
 /* Lookups by name; NULL/-1 when absent. */
 const struct port_config *switch_config_port(const struct switch_config *config,
@@ -181,5 +235,7 @@ int switch_config_port_index(const struct switch_config *config,
 			     const char *name);
 const struct bd_config *switch_config_bd(const struct switch_config *config,
 					 const char *name);
+const struct bd_config *switch_config_bd_by_id(const struct switch_config *config,
+					       uint16_t id);
 
 #endif

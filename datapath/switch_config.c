@@ -1,0 +1,1541 @@
+/* switch_config: loaders for the YAML file and the JSON `apply`, see
+ * switch_config.h.
+ *
+ * Both forms go through one tree walker: a `struct source` hides whether a
+ * node is a libyaml node (with a position) or a jansson value (with none),
+ * and keeps the path of the value being read ("ports[1].name") so that
+ * every error names the same field in both forms. Semantic checks happen
+ * while the offending node is at hand, so YAML errors point at it. Ports
+ * are read before bridge domains whatever the order in the text, so that
+ * members can be checked against them.
+ */
+#include "switch_config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Room an mbuf takes in its pool: the default data room (2048 + 128
+ * headroom), the mbuf header (128) and the mempool object header (64). */
+#define SWITCH_MBUF_BYTES 2368
+
+/* ---- Defaults, free, copy, equal --------------------------------------- */
+
+static void control_default_socket(struct switch_config *config)
+{
+	snprintf(config->control.socket, sizeof(config->control.socket),
+		 "/run/loom-switch.%s.sock", config->eal.file_prefix);
+}
+
+static void eal_default_lcores(struct switch_config *config)
+{
+	/* The main lcore then one per worker. */
+	snprintf(config->eal.lcores, sizeof(config->eal.lcores), "0-%" PRIu32,
+		 config->datapath.workers);
+}
+
+void switch_config_init(struct switch_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->eal.memory_mb = 256;
+	snprintf(config->eal.file_prefix, sizeof(config->eal.file_prefix),
+		 "loom-switch");
+	config->eal.no_huge = true;
+	config->eal.no_pci = true;
+	config->datapath.workers = 1;
+	config->datapath.idle_sleep_max_us = 100;
+	config->datapath.mbufs = 8191;
+	config->datapath.rx_burst = 32;
+	config->datapath.drain_us = 100;
+	eal_default_lcores(config);
+	control_default_socket(config);
+	config->fdb.capacity = 65536;
+	config->fdb.limit = 0;
+	config->fdb.age_seconds = 300;
+	config->fdb.clock = FDB_CLOCK_SYSTEM;
+}
+
+static void bd_free(struct bd_config *bd)
+{
+	free(bd->members);
+	free(bd->static_macs);
+	bd->members = NULL;
+	bd->static_macs = NULL;
+	bd->n_members = 0;
+	bd->n_static_macs = 0;
+}
+
+void switch_config_free(struct switch_config *config)
+{
+	for (size_t i = 0; i < config->n_bds; i++)
+		bd_free(&config->bds[i]);
+	free(config->bds);
+	free(config->ports);
+	switch_config_init(config);
+}
+
+/* calloc that returns NULL for no items without calling it a failure. */
+static void *array_copy(const void *src, size_t count, size_t size, bool *failed)
+{
+	if (!count)
+		return NULL;
+	void *copy = calloc(count, size);
+	if (!copy) {
+		*failed = true;
+		return NULL;
+	}
+	memcpy(copy, src, count * size);
+	return copy;
+}
+
+int switch_config_copy(struct switch_config *dst, const struct switch_config *src)
+{
+	bool failed = false;
+
+	*dst = *src;
+	dst->n_ports = 0;
+	dst->n_bds = 0;
+	dst->ports = array_copy(src->ports, src->n_ports, sizeof(*src->ports),
+				&failed);
+	dst->bds = array_copy(src->bds, src->n_bds, sizeof(*src->bds), &failed);
+	if (failed) {
+		free(dst->ports);
+		free(dst->bds);
+		switch_config_init(dst);
+		return -1;
+	}
+	dst->n_ports = src->n_ports;
+	/* The BD array now shares member arrays with src: replace them one by
+	 * one, counting only the BDs done so that a failure frees just those. */
+	for (size_t i = 0; i < src->n_bds; i++) {
+		struct bd_config *bd = &dst->bds[i];
+		const struct bd_config *from = &src->bds[i];
+		bd->members = array_copy(from->members, from->n_members,
+					 sizeof(*from->members), &failed);
+		bd->static_macs = array_copy(from->static_macs,
+					     from->n_static_macs,
+					     sizeof(*from->static_macs), &failed);
+		dst->n_bds = i + 1;
+		if (failed) {
+			switch_config_free(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool port_equal(const struct port_config *a, const struct port_config *b)
+{
+	return !strcmp(a->name, b->name) && !strcmp(a->devargs, b->devargs) &&
+	       a->admin_up == b->admin_up && a->mtu == b->mtu &&
+	       a->rx_queues == b->rx_queues;
+}
+
+static bool bd_equal(const struct bd_config *a, const struct bd_config *b)
+{
+	if (strcmp(a->name, b->name) || a->id != b->id ||
+	    a->learning != b->learning || a->mac_limit != b->mac_limit ||
+	    a->n_members != b->n_members || a->n_static_macs != b->n_static_macs)
+		return false;
+	for (size_t i = 0; i < a->n_members; i++) {
+		const struct member_config *x = &a->members[i], *y = &b->members[i];
+		if (strcmp(x->port, y->port) || x->vid != y->vid ||
+		    x->split_horizon != y->split_horizon)
+			return false;
+	}
+	for (size_t i = 0; i < a->n_static_macs; i++) {
+		const struct static_mac_config *x = &a->static_macs[i];
+		const struct static_mac_config *y = &b->static_macs[i];
+		if (memcmp(x->mac, y->mac, sizeof(x->mac)) ||
+		    strcmp(x->port, y->port) || x->vid != y->vid)
+			return false;
+	}
+	return true;
+}
+
+bool switch_config_equal(const struct switch_config *a,
+			 const struct switch_config *b)
+{
+	const struct eal_config *ea = &a->eal, *eb = &b->eal;
+	if (strcmp(ea->lcores, eb->lcores) || ea->memory_mb != eb->memory_mb ||
+	    strcmp(ea->file_prefix, eb->file_prefix) ||
+	    ea->no_huge != eb->no_huge || ea->no_pci != eb->no_pci ||
+	    ea->n_args != eb->n_args)
+		return false;
+	for (unsigned i = 0; i < ea->n_args; i++)
+		if (strcmp(ea->args[i], eb->args[i]))
+			return false;
+	if (memcmp(&a->datapath, &b->datapath, sizeof(a->datapath)) ||
+	    strcmp(a->control.socket, b->control.socket) ||
+	    strcmp(a->control.token, b->control.token) ||
+	    memcmp(&a->fdb, &b->fdb, sizeof(a->fdb)) ||
+	    a->n_ports != b->n_ports || a->n_bds != b->n_bds)
+		return false;
+	for (size_t i = 0; i < a->n_ports; i++)
+		if (!port_equal(&a->ports[i], &b->ports[i]))
+			return false;
+	for (size_t i = 0; i < a->n_bds; i++)
+		if (!bd_equal(&a->bds[i], &b->bds[i]))
+			return false;
+	return true;
+}
+
+/* ---- Lookups ------------------------------------------------------------ */
+
+int switch_config_port_index(const struct switch_config *config,
+			     const char *name)
+{
+	for (size_t i = 0; i < config->n_ports; i++)
+		if (!strcmp(config->ports[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+const struct port_config *switch_config_port(const struct switch_config *config,
+					     const char *name)
+{
+	int index = switch_config_port_index(config, name);
+	return index < 0 ? NULL : &config->ports[index];
+}
+
+const struct bd_config *switch_config_bd(const struct switch_config *config,
+					 const char *name)
+{
+	for (size_t i = 0; i < config->n_bds; i++)
+		if (!strcmp(config->bds[i].name, name))
+			return &config->bds[i];
+	return NULL;
+}
+
+const struct bd_config *switch_config_bd_by_id(const struct switch_config *config,
+					       uint16_t id)
+{
+	if (!id)
+		return NULL;
+	for (size_t i = 0; i < config->n_bds; i++)
+		if (config->bds[i].id == id)
+			return &config->bds[i];
+	return NULL;
+}
+
+int switch_config_assign_bd_ids(struct switch_config *config,
+				const struct switch_config *previous)
+{
+	/* used[id]: claimed by an explicit id or by an assignment so far. */
+	bool *used = calloc(SWITCH_MAX_BD + 1, sizeof(*used));
+	uint16_t *assigned = calloc(config->n_bds ? config->n_bds : 1,
+				    sizeof(*assigned));
+	int rc = -1;
+	if (!used || !assigned)
+		goto out;
+	for (size_t i = 0; i < config->n_bds; i++)
+		if (config->bds[i].id)
+			used[config->bds[i].id] = true;
+	/* First keep the ids the running config gave these names... */
+	for (size_t i = 0; previous && i < config->n_bds; i++) {
+		if (config->bds[i].id)
+			continue;
+		const struct bd_config *old = switch_config_bd(previous,
+							       config->bds[i].name);
+		if (old && old->id && old->id <= SWITCH_MAX_BD && !used[old->id]) {
+			assigned[i] = old->id;
+			used[old->id] = true;
+		}
+	}
+	/* ...then hand out the lowest free ids. */
+	uint16_t next = 1;
+	for (size_t i = 0; i < config->n_bds; i++) {
+		if (config->bds[i].id || assigned[i])
+			continue;
+		while (next <= SWITCH_MAX_BD && used[next])
+			next++;
+		if (next > SWITCH_MAX_BD)
+			goto out;
+		assigned[i] = next;
+		used[next] = true;
+	}
+	for (size_t i = 0; i < config->n_bds; i++)
+		if (!config->bds[i].id)
+			config->bds[i].id = assigned[i];
+	rc = 0;
+out:
+	free(used);
+	free(assigned);
+	return rc;
+}
+
+/* ---- Source: YAML nodes or JSON values, with a path --------------------- */
+
+enum source_kind { SOURCE_YAML, SOURCE_JSON };
+
+struct source {
+	enum source_kind kind;
+	const char *name; /* file name, or "apply" */
+	struct yaml_file *yaml;
+	struct load_error *error;
+	char path[256];
+	size_t path_length;
+};
+
+/* A node is a yaml_node_t * or a json_t *, after the source's kind. */
+typedef const void *source_node;
+
+static yaml_node_t *yaml_of(source_node node)
+{
+	return (yaml_node_t *)node;
+}
+
+static json_t *json_of(source_node node)
+{
+	return (json_t *)node;
+}
+
+static int source_error(struct source *source, source_node node,
+			const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+static int source_error(struct source *source, source_node node,
+			const char *format, ...)
+{
+	char message[512];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	return load_error_set(source->error, source->name,
+			      source->kind == SOURCE_YAML ? yaml_of(node) : NULL,
+			      source->path, "%s", message);
+}
+
+/* Path steps return the previous length; path_leave restores it. A path
+ * too long for the buffer is cut, which only shortens error messages. */
+static size_t path_enter_key(struct source *source, const char *key)
+{
+	size_t mark = source->path_length;
+	int n = snprintf(source->path + mark, sizeof(source->path) - mark,
+			 "%s%s", mark ? "." : "", key);
+	source->path_length = n < 0 ? mark
+			      : mark + (size_t)n < sizeof(source->path)
+				      ? mark + (size_t)n
+				      : sizeof(source->path) - 1;
+	return mark;
+}
+
+static size_t path_enter_index(struct source *source, size_t index)
+{
+	size_t mark = source->path_length;
+	int n = snprintf(source->path + mark, sizeof(source->path) - mark,
+			 "[%zu]", index);
+	source->path_length = n < 0 ? mark
+			      : mark + (size_t)n < sizeof(source->path)
+				      ? mark + (size_t)n
+				      : sizeof(source->path) - 1;
+	return mark;
+}
+
+static void path_leave(struct source *source, size_t mark)
+{
+	source->path_length = mark;
+	source->path[mark] = '\0';
+}
+
+static const char *json_type_name(const json_t *json)
+{
+	switch (json_typeof(json)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		break;
+	}
+	return "null";
+}
+
+static source_node source_get(struct source *source, source_node map,
+			      const char *key)
+{
+	if (source->kind == SOURCE_YAML)
+		return yaml_mapping_get(source->yaml, yaml_of(map), key);
+	return json_object_get(json_of(map), key);
+}
+
+static int source_check_keys(struct source *source, source_node map,
+			     const char *const *allowed)
+{
+	if (source->kind == SOURCE_YAML)
+		return yaml_mapping_check_keys(source->yaml, yaml_of(map),
+					       allowed, source->path,
+					       source->error);
+	if (!json_is_object(json_of(map)))
+		return source_error(source, map, "expected an object, found %s",
+				    json_type_name(json_of(map)));
+	const char *key;
+	json_t *value;
+	json_object_foreach(json_of(map), key, value) {
+		bool known = false;
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				known = true;
+		if (known)
+			continue;
+		char expected[384] = "";
+		for (const char *const *a = allowed; *a; a++) {
+			strncat(expected, *a,
+				sizeof(expected) - strlen(expected) - 3);
+			if (a[1])
+				strncat(expected, ", ",
+					sizeof(expected) - strlen(expected) - 1);
+		}
+		return source_error(source, map,
+				    "unknown key '%s' (expected one of: %s)",
+				    key, expected);
+	}
+	return 0;
+}
+
+/* The items of a list, or -1 with an error when node is no list. */
+static int source_list(struct source *source, source_node node, size_t *count)
+{
+	if (source->kind == SOURCE_YAML) {
+		if (yaml_of(node)->type != YAML_SEQUENCE_NODE)
+			return source_error(source, node, "expected a list%s",
+					    yaml_scalar(yaml_of(node)) &&
+							    !yaml_scalar(yaml_of(node))[0]
+						    ? " (use [] for none)"
+						    : "");
+		*count = yaml_sequence_length(yaml_of(node));
+		return 0;
+	}
+	if (!json_is_array(json_of(node)))
+		return source_error(source, node, "expected an array, found %s",
+				    json_type_name(json_of(node)));
+	*count = json_array_size(json_of(node));
+	return 0;
+}
+
+static source_node source_item(struct source *source, source_node list,
+			       size_t index)
+{
+	if (source->kind == SOURCE_YAML)
+		return yaml_sequence_item(source->yaml, yaml_of(list), index);
+	return json_array_get(json_of(list), index);
+}
+
+static int source_string(struct source *source, source_node node, char *out,
+			 size_t size)
+{
+	if (source->kind == SOURCE_YAML)
+		return yaml_read_string(source->yaml, yaml_of(node),
+					source->path, out, size, source->error);
+	const json_t *json = json_of(node);
+	if (!json_is_string(json))
+		return source_error(source, node, "expected a string, found %s",
+				    json_type_name(json));
+	size_t length = json_string_length(json);
+	if (strlen(json_string_value(json)) != length)
+		return source_error(source, node,
+				    "contains a NUL character");
+	if (length >= size)
+		return source_error(source, node,
+				    "too long (at most %zu characters)",
+				    size - 1);
+	memcpy(out, json_string_value(json), length + 1);
+	return 0;
+}
+
+static int source_u64(struct source *source, source_node node, uint64_t min,
+		      uint64_t max, uint64_t *out)
+{
+	if (source->kind == SOURCE_YAML)
+		return yaml_read_u64(source->yaml, yaml_of(node), source->path,
+				     min, max, out, source->error);
+	const json_t *json = json_of(node);
+	if (!json_is_integer(json))
+		return source_error(source, node,
+				    "expected a non-negative integer, found %s",
+				    json_type_name(json));
+	json_int_t value = json_integer_value(json);
+	if (value < 0 || (uint64_t)value < min || (uint64_t)value > max)
+		return source_error(source, node,
+				    "%" JSON_INTEGER_FORMAT
+				    " is out of range [%" PRIu64 ", %" PRIu64 "]",
+				    value, min, max);
+	*out = (uint64_t)value;
+	return 0;
+}
+
+static int source_bool(struct source *source, source_node node, bool *out)
+{
+	if (source->kind == SOURCE_YAML)
+		return yaml_read_bool(source->yaml, yaml_of(node), source->path,
+				      out, source->error);
+	const json_t *json = json_of(node);
+	if (!json_is_boolean(json))
+		return source_error(source, node,
+				    "expected true or false, found %s",
+				    json_type_name(json));
+	*out = json_is_true(json);
+	return 0;
+}
+
+/* ---- Field readers: key of a mapping, path kept ------------------------- */
+
+/* The value of a required key, or NULL with an error at the mapping. */
+static source_node require_key(struct source *source, source_node map,
+			       const char *key)
+{
+	source_node node = source_get(source, map, key);
+	if (node)
+		return node;
+	size_t mark = path_enter_key(source, key);
+	source_error(source, map, "missing required key '%s'", key);
+	path_leave(source, mark);
+	return NULL;
+}
+
+static int read_u64_key(struct source *source, source_node map,
+			const char *key, uint64_t min, uint64_t max,
+			uint64_t *out)
+{
+	source_node node = source_get(source, map, key);
+	if (!node)
+		return 0;
+	size_t mark = path_enter_key(source, key);
+	int rc = source_u64(source, node, min, max, out);
+	path_leave(source, mark);
+	return rc;
+}
+
+static int read_u32_key(struct source *source, source_node map,
+			const char *key, uint32_t min, uint32_t max,
+			uint32_t *out)
+{
+	uint64_t value = *out;
+	if (read_u64_key(source, map, key, min, max, &value))
+		return -1;
+	*out = (uint32_t)value;
+	return 0;
+}
+
+static int read_u16_key(struct source *source, source_node map,
+			const char *key, uint16_t min, uint16_t max,
+			uint16_t *out)
+{
+	uint64_t value = *out;
+	if (read_u64_key(source, map, key, min, max, &value))
+		return -1;
+	*out = (uint16_t)value;
+	return 0;
+}
+
+static int read_bool_key(struct source *source, source_node map,
+			 const char *key, bool *out)
+{
+	source_node node = source_get(source, map, key);
+	if (!node)
+		return 0;
+	size_t mark = path_enter_key(source, key);
+	int rc = source_bool(source, node, out);
+	path_leave(source, mark);
+	return rc;
+}
+
+/* A name: 1..SWITCH_NAME_MAX-1 characters of [A-Za-z0-9_.-], so that it can
+ * go in file names, telemetry paths and shell commands unquoted. */
+static int check_name(struct source *source, source_node node, const char *name)
+{
+	if (!name[0])
+		return source_error(source, node, "a name cannot be empty");
+	for (const char *c = name; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' ||
+			  *c == '-';
+		if (!ok)
+			return source_error(source, node,
+					    "'%s': character %zu (0x%02x) is not allowed "
+					    "in a name (use A-Z a-z 0-9 _ . -)",
+					    name, (size_t)(c - name) + 1,
+					    (unsigned char)*c);
+	}
+	return 0;
+}
+
+/* Reads a string at `key`; `name` adds check_name; `required` makes a
+ * missing key an error. Leaves out untouched when the key is absent. */
+static int read_string_key(struct source *source, source_node map,
+			   const char *key, char *out, size_t size,
+			   bool required, bool name)
+{
+	source_node node = required ? require_key(source, map, key)
+				    : source_get(source, map, key);
+	if (!node)
+		return required ? -1 : 0;
+	size_t mark = path_enter_key(source, key);
+	char *text = malloc(size);
+	int rc = -1;
+	if (!text)
+		source_error(source, node, "out of memory");
+	else if (!source_string(source, node, text, size) &&
+		 (!name || !check_name(source, node, text))) {
+		memcpy(out, text, strlen(text) + 1);
+		rc = 0;
+	}
+	free(text);
+	path_leave(source, mark);
+	return rc;
+}
+
+/* Reads one of `choices` (NULL-ended) at `key` into *out (its index). */
+static int read_choice_key(struct source *source, source_node map,
+			   const char *key, const char *what,
+			   const char *const *choices, unsigned *out)
+{
+	source_node node = source_get(source, map, key);
+	if (!node)
+		return 0;
+	size_t mark = path_enter_key(source, key);
+	char text[64];
+	int rc = source_string(source, node, text, sizeof(text));
+	if (!rc) {
+		rc = -1;
+		for (unsigned i = 0; choices[i]; i++)
+			if (!strcmp(choices[i], text)) {
+				*out = i;
+				rc = 0;
+			}
+		if (rc)
+			source_error(source, node,
+				     "'%s' is not %s (expected %s or %s)",
+				     text, what, choices[0], choices[1]);
+	}
+	path_leave(source, mark);
+	return rc;
+}
+
+/* "02:00:00:00:00:01", either case. */
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		const char *p = text + 3 * i;
+		uint8_t byte = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = p[j];
+			int digit = c >= '0' && c <= '9'   ? c - '0'
+				    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+							   : -1;
+			if (digit < 0)
+				return false;
+			byte = (uint8_t)(byte << 4 | digit);
+		}
+		if (p[2] != (i == 5 ? '\0' : ':'))
+			return false;
+		mac[i] = byte;
+	}
+	return true;
+}
+
+static void format_mac(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* ---- Checks on the whole ----------------------------------------------- */
+
+/* lcores: an EAL -l core list ("0-1", "0,2-3"); counts distinct lcores. */
+static int parse_lcores(const char *text, unsigned *count)
+{
+	bool seen[SWITCH_LCORE_MAX] = { false };
+	const char *p = text;
+	*count = 0;
+	if (!*p)
+		return -1;
+	for (;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -1;
+		unsigned long first = strtoul(p, &end, 10), last = first;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (*p < '0' || *p > '9')
+				return -1;
+			last = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (first > last || last >= SWITCH_LCORE_MAX)
+			return -1;
+		for (unsigned long i = first; i <= last; i++)
+			if (!seen[i]) {
+				seen[i] = true;
+				(*count)++;
+			}
+		if (!*p)
+			return 0;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+/* EAL arguments that the named keys set: giving them twice is refused. */
+static const char *const eal_reserved_args[] = {
+	"-l", "-c", "--lcores", "-m", "--file-prefix", "--no-huge", "--no-pci",
+	NULL,
+};
+
+static int check_eal_arg(struct source *source, source_node node,
+			 const char *arg)
+{
+	if (!arg[0])
+		return source_error(source, node, "an EAL argument cannot be empty");
+	for (const char *const *r = eal_reserved_args; *r; r++) {
+		size_t length = strlen(*r);
+		if (!strncmp(arg, *r, length) &&
+		    (arg[length] == '\0' || arg[length] == '=' ||
+		     (length == 2 && arg[1] != '-')))
+			return source_error(source, node,
+					    "'%s' is set by the eal section's own keys "
+					    "(lcores, memory_mb, file_prefix, no_huge, "
+					    "no_pci)",
+					    arg);
+	}
+	return 0;
+}
+
+/* ---- Process-level sections (YAML only) --------------------------------- */
+
+static int load_datapath(struct source *source, source_node map,
+			 struct datapath_config *datapath)
+{
+	static const char *const keys[] = { "workers", "idle_sleep_max_us",
+					    "mbufs", "rx_burst", "drain_us",
+					    NULL };
+	if (source_check_keys(source, map, keys) ||
+	    read_u32_key(source, map, "workers", 1, SWITCH_MAX_WORKERS,
+			 &datapath->workers) ||
+	    read_u32_key(source, map, "idle_sleep_max_us", 0, 1000000,
+			 &datapath->idle_sleep_max_us) ||
+	    read_u32_key(source, map, "mbufs", 1023, 16777215,
+			 &datapath->mbufs) ||
+	    read_u32_key(source, map, "rx_burst", 1, 32, &datapath->rx_burst) ||
+	    read_u32_key(source, map, "drain_us", 0, 1000000,
+			 &datapath->drain_us))
+		return -1;
+	return 0;
+}
+
+static int load_eal_args(struct source *source, source_node list,
+			 struct eal_config *eal)
+{
+	size_t count;
+	if (source_list(source, list, &count))
+		return -1;
+	if (count > SWITCH_EAL_ARGS_MAX)
+		return source_error(source, list,
+				    "%zu arguments; at most %d", count,
+				    SWITCH_EAL_ARGS_MAX);
+	for (size_t i = 0; i < count; i++) {
+		source_node item = source_item(source, list, i);
+		size_t mark = path_enter_index(source, i);
+		int rc = source_string(source, item, eal->args[i],
+				       sizeof(eal->args[i])) ||
+			 check_eal_arg(source, item, eal->args[i]);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	}
+	eal->n_args = (unsigned)count;
+	return 0;
+}
+
+static int load_eal(struct source *source, source_node map,
+		    struct switch_config *config)
+{
+	static const char *const keys[] = { "lcores", "memory_mb",
+					    "file_prefix", "no_huge", "no_pci",
+					    "args", NULL };
+	struct eal_config *eal = &config->eal;
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "lcores", eal->lcores,
+			    sizeof(eal->lcores), false, false) ||
+	    read_u32_key(source, map, "memory_mb", 16, 1048576,
+			 &eal->memory_mb) ||
+	    read_string_key(source, map, "file_prefix", eal->file_prefix,
+			    sizeof(eal->file_prefix), false, true) ||
+	    read_bool_key(source, map, "no_huge", &eal->no_huge) ||
+	    read_bool_key(source, map, "no_pci", &eal->no_pci))
+		return -1;
+	source_node args = source_get(source, map, "args");
+	if (args) {
+		size_t mark = path_enter_key(source, "args");
+		int rc = load_eal_args(source, args, eal);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_control(struct source *source, source_node map,
+			struct control_config *control)
+{
+	static const char *const keys[] = { "socket", "token", NULL };
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "socket", control->socket,
+			    SWITCH_SOCKET_PATH_MAX, false, false) ||
+	    read_string_key(source, map, "token", control->token,
+			    sizeof(control->token), false, false))
+		return -1;
+	source_node node = source_get(source, map, "socket");
+	if (node && !control->socket[0]) {
+		size_t mark = path_enter_key(source, "socket");
+		source_error(source, node, "the socket path cannot be empty");
+		path_leave(source, mark);
+		return -1;
+	}
+	node = source_get(source, map, "token");
+	if (node && !control->token[0]) {
+		size_t mark = path_enter_key(source, "token");
+		source_error(source, node,
+			     "an empty token; leave the key out for none");
+		path_leave(source, mark);
+		return -1;
+	}
+	return 0;
+}
+
+/* Cross-section checks of the process level, positioned at the value that
+ * the user would change. */
+static int check_process(struct source *source, source_node root,
+			 struct switch_config *config)
+{
+	source_node eal = source_get(source, root, "eal");
+	source_node lcores = eal ? source_get(source, eal, "lcores") : NULL;
+	if (lcores) {
+		unsigned count;
+		size_t mark = path_enter_key(source, "eal");
+		path_enter_key(source, "lcores");
+		int rc = 0;
+		if (parse_lcores(config->eal.lcores, &count))
+			rc = source_error(source, lcores,
+					  "'%s' is not an lcore list (like \"0-1\" or "
+					  "\"0,2-3\"; lcores 0..%d)",
+					  config->eal.lcores, SWITCH_LCORE_MAX - 1);
+		else if (count < config->datapath.workers + 1)
+			rc = source_error(source, lcores,
+					  "'%s' gives %u lcore%s; %" PRIu32
+					  " worker%s need%s %" PRIu32
+					  " (the main lcore plus one per worker)",
+					  config->eal.lcores, count,
+					  count == 1 ? "" : "s",
+					  config->datapath.workers,
+					  config->datapath.workers == 1 ? "" : "s",
+					  config->datapath.workers == 1 ? "s" : "",
+					  config->datapath.workers + 1);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	} else {
+		eal_default_lcores(config);
+	}
+	uint64_t pool_mb = ((uint64_t)config->datapath.mbufs * SWITCH_MBUF_BYTES +
+			    (1u << 20) - 1) >> 20;
+	if (pool_mb >= config->eal.memory_mb) {
+		source_node at = eal ? source_get(source, eal, "memory_mb") : NULL;
+		size_t mark = path_enter_key(source, "eal");
+		path_enter_key(source, "memory_mb");
+		source_error(source, at ? at : eal ? eal : root,
+			     "%" PRIu32 " MB cannot hold the mbuf pool: %" PRIu32
+			     " mbufs need about %" PRIu64
+			     " MB (raise memory_mb or lower datapath.mbufs)",
+			     config->eal.memory_mb, config->datapath.mbufs,
+			     pool_mb);
+		path_leave(source, mark);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- Desired state: fdb, ports, bridge domains -------------------------- */
+
+static const char *const clock_names[] = { "system", "manual", NULL };
+static const char *const admin_names[] = { "up", "down", NULL };
+
+static int load_fdb(struct source *source, source_node map,
+		    struct fdb_settings *fdb)
+{
+	static const char *const keys[] = { "capacity", "limit", "age_seconds",
+					    "clock", NULL };
+	unsigned clock = fdb->clock;
+	if (source_check_keys(source, map, keys) ||
+	    read_u32_key(source, map, "capacity", 8, 16777216, &fdb->capacity) ||
+	    read_u32_key(source, map, "age_seconds", 0, 31536000,
+			 &fdb->age_seconds) ||
+	    read_choice_key(source, map, "clock", "a clock", clock_names,
+			    &clock))
+		return -1;
+	fdb->clock = (enum fdb_clock)clock;
+	/* Checked against this capacity; an apply leaving limit out keeps the
+	 * base's, which must fit too. */
+	source_node node = source_get(source, map, "limit");
+	if (read_u32_key(source, map, "limit", 0, fdb->capacity, &fdb->limit))
+		return -1;
+	if (!node && fdb->limit > fdb->capacity) {
+		size_t mark = path_enter_key(source, "capacity");
+		source_error(source, source_get(source, map, "capacity"),
+			     "%" PRIu32 " is below the learning limit %" PRIu32,
+			     fdb->capacity, fdb->limit);
+		path_leave(source, mark);
+		return -1;
+	}
+	return 0;
+}
+
+/* The PMD name part of devargs ("net_pcap0" of "net_pcap0,rx_pcap=x"). */
+static size_t device_name_length(const char *devargs)
+{
+	return strcspn(devargs, ",");
+}
+
+static int load_port(struct source *source, source_node map,
+		     struct switch_config *config, size_t index)
+{
+	static const char *const keys[] = { "name", "devargs", "admin", "mtu",
+					    "rx_queues", NULL };
+	struct port_config *port = &config->ports[index];
+	unsigned admin = 0; /* up */
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "name", port->name, sizeof(port->name),
+			    true, true) ||
+	    read_string_key(source, map, "devargs", port->devargs,
+			    sizeof(port->devargs), true, false) ||
+	    read_choice_key(source, map, "admin", "an admin state", admin_names,
+			    &admin) ||
+	    read_u32_key(source, map, "mtu", 0, 16110, &port->mtu) ||
+	    read_u32_key(source, map, "rx_queues", 0, 64, &port->rx_queues))
+		return -1;
+	port->admin_up = admin == 0;
+	if (port->mtu && port->mtu < 68) {
+		size_t mark = path_enter_key(source, "mtu");
+		source_error(source, source_get(source, map, "mtu"),
+			     "%" PRIu32 " is below the IPv4 minimum of 68 "
+			     "(0 = the PMD's default)",
+			     port->mtu);
+		path_leave(source, mark);
+		return -1;
+	}
+	size_t device = device_name_length(port->devargs);
+	int rc = 0;
+	size_t mark = source->path_length;
+	if (!device) {
+		path_enter_key(source, "devargs");
+		rc = source_error(source, source_get(source, map, "devargs"),
+				  "'%s' does not start with a device name "
+				  "(like net_pcap0 or 0000:01:00.0)",
+				  port->devargs);
+	}
+	for (size_t i = 0; !rc && i < index; i++) {
+		const struct port_config *other = &config->ports[i];
+		if (!strcmp(other->name, port->name)) {
+			path_enter_key(source, "name");
+			rc = source_error(source, source_get(source, map, "name"),
+					  "duplicate port name '%s' (also ports[%zu])",
+					  port->name, i);
+		} else if (device_name_length(other->devargs) == device &&
+			   !strncmp(other->devargs, port->devargs, device)) {
+			path_enter_key(source, "devargs");
+			rc = source_error(source, source_get(source, map, "devargs"),
+					  "device '%.*s' is already used by port '%s'",
+					  (int)device, port->devargs, other->name);
+		}
+	}
+	path_leave(source, mark);
+	return rc;
+}
+
+static int load_ports(struct source *source, source_node root,
+		      struct switch_config *config)
+{
+	source_node list = require_key(source, root, "ports");
+	if (!list)
+		return -1;
+	size_t mark = path_enter_key(source, "ports");
+	size_t count = 0;
+	int rc = source_list(source, list, &count);
+	if (!rc && count == 0)
+		rc = source_error(source, list, "at least one port is required");
+	if (!rc && count > SWITCH_MAX_PORTS)
+		rc = source_error(source, list, "%zu ports; at most %d", count,
+				  SWITCH_MAX_PORTS);
+	if (!rc) {
+		config->ports = calloc(count, sizeof(*config->ports));
+		if (!config->ports)
+			rc = source_error(source, list, "out of memory");
+	}
+	for (size_t i = 0; !rc && i < count; i++) {
+		size_t item_mark = path_enter_index(source, i);
+		rc = load_port(source, source_item(source, list, i), config, i);
+		path_leave(source, item_mark);
+		if (!rc)
+			config->n_ports = i + 1;
+	}
+	path_leave(source, mark);
+	return rc;
+}
+
+/* Which BD holds each (port, vid), and a hash set for names and MACs: the
+ * checks stay linear for thousands of BDs and members. */
+struct bd_index {
+	/* member_bd[port * (SWITCH_MAX_VID + 1) + vid]: BD index + 1, 0 none */
+	uint16_t *member_bd;
+	bool id_used[SWITCH_MAX_BD + 1];
+	size_t n_members;
+	size_t n_static_macs;
+	/* Open addressing; slots hold item index + 1. Names hash BD names,
+	 * MACs hash the static MACs of the BD being read. */
+	uint32_t *names;
+	size_t names_mask;
+	uint32_t *macs;
+	size_t macs_mask;
+};
+
+static uint64_t hash_bytes(const void *data, size_t length)
+{
+	/* FNV-1a, then a final mix so that the low bits are usable. */
+	const uint8_t *p = data;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < length; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static size_t table_size(size_t items)
+{
+	size_t size = 16;
+	while (size < 2 * items)
+		size *= 2;
+	return size;
+}
+
+static int member_slot(const struct switch_config *config, const char *port,
+		       uint16_t vid)
+{
+	int index = switch_config_port_index(config, port);
+	return index < 0 ? -1 : index * (SWITCH_MAX_VID + 1) + vid;
+}
+
+static int load_member(struct source *source, source_node map,
+		       struct switch_config *config, struct bd_index *index,
+		       size_t bd_index, size_t member_index)
+{
+	static const char *const keys[] = { "port", "vid", "split_horizon",
+					    NULL };
+	struct bd_config *bd = &config->bds[bd_index];
+	struct member_config *member = &bd->members[member_index];
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "port", member->port,
+			    sizeof(member->port), true, true) ||
+	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &member->vid))
+		return -1;
+	uint64_t split_horizon = 0;
+	if (read_u64_key(source, map, "split_horizon", 0,
+			 SWITCH_MAX_SPLIT_HORIZON, &split_horizon))
+		return -1;
+	member->split_horizon = (uint8_t)split_horizon;
+	int slot = member_slot(config, member->port, member->vid);
+	size_t mark = path_enter_key(source, "port");
+	source_node port = source_get(source, map, "port");
+	int rc = 0;
+	if (slot < 0)
+		rc = source_error(source, port, "port '%s' is not defined in ports",
+				  member->port);
+	else if (index->member_bd[slot] == bd_index + 1)
+		rc = source_error(source, port,
+				  "port '%s' vid %u is listed twice in this "
+				  "bridge domain",
+				  member->port, member->vid);
+	else if (index->member_bd[slot])
+		rc = source_error(source, port,
+				  "port '%s' vid %u is already a member of bridge "
+				  "domain '%s'",
+				  member->port, member->vid,
+				  config->bds[index->member_bd[slot] - 1].name);
+	else if (++index->n_members > SWITCH_MAX_MEMBERS)
+		rc = source_error(source, port,
+				  "more than %d members in all bridge domains",
+				  SWITCH_MAX_MEMBERS);
+	else
+		index->member_bd[slot] = (uint16_t)(bd_index + 1);
+	path_leave(source, mark);
+	return rc;
+}
+
+static int load_static_mac(struct source *source, source_node map,
+			   struct switch_config *config, struct bd_index *index,
+			   size_t bd_index, size_t mac_index)
+{
+	static const char *const keys[] = { "mac", "port", "vid", NULL };
+	struct bd_config *bd = &config->bds[bd_index];
+	struct static_mac_config *entry = &bd->static_macs[mac_index];
+	char text[32];
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "mac", text, sizeof(text), true,
+			    false) ||
+	    read_string_key(source, map, "port", entry->port,
+			    sizeof(entry->port), true, true) ||
+	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &entry->vid))
+		return -1;
+
+	size_t mark = path_enter_key(source, "mac");
+	source_node node = source_get(source, map, "mac");
+	int rc = 0;
+	static const uint8_t zero[6];
+	if (!parse_mac(text, entry->mac))
+		rc = source_error(source, node,
+				  "'%s' is not a MAC address (six hex bytes like "
+				  "02:00:00:00:00:01)",
+				  text);
+	else if (entry->mac[0] & 1)
+		rc = source_error(source, node,
+				  "%s is a multicast address; static MACs must be "
+				  "unicast",
+				  text);
+	else if (!memcmp(entry->mac, zero, sizeof(zero)))
+		rc = source_error(source, node,
+				  "00:00:00:00:00:00 is not a station address");
+	if (!rc) {
+		size_t i = hash_bytes(entry->mac, 6) & index->macs_mask;
+		for (; index->macs[i]; i = (i + 1) & index->macs_mask) {
+			const struct static_mac_config *other =
+				&bd->static_macs[index->macs[i] - 1];
+			if (!memcmp(other->mac, entry->mac, 6)) {
+				char mac[18];
+				format_mac(entry->mac, mac);
+				rc = source_error(source, node,
+						  "static MAC %s is listed twice in "
+						  "bridge domain '%s' (also "
+						  "static_macs[%u])",
+						  mac, bd->name, index->macs[i] - 1);
+				break;
+			}
+		}
+		if (!rc)
+			index->macs[i] = (uint32_t)mac_index + 1;
+	}
+	path_leave(source, mark);
+	if (rc)
+		return -1;
+
+	int slot = member_slot(config, entry->port, entry->vid);
+	mark = path_enter_key(source, "port");
+	node = source_get(source, map, "port");
+	if (slot < 0)
+		rc = source_error(source, node, "port '%s' is not defined in ports",
+				  entry->port);
+	else if (index->member_bd[slot] != bd_index + 1)
+		rc = source_error(source, node,
+				  "port '%s' vid %u is not a member of bridge "
+				  "domain '%s'",
+				  entry->port, entry->vid, bd->name);
+	else if (++index->n_static_macs > config->fdb.capacity)
+		rc = source_error(source, node,
+				  "more static MACs than fdb.capacity (%" PRIu32 ")",
+				  config->fdb.capacity);
+	path_leave(source, mark);
+	return rc;
+}
+
+/* members or static_macs of one BD: a list, each item read by `load`. */
+static int load_bd_list(struct source *source, source_node map,
+			const char *key, bool required,
+			struct switch_config *config, struct bd_index *index,
+			size_t bd_index)
+{
+	struct bd_config *bd = &config->bds[bd_index];
+	bool members = !strcmp(key, "members");
+	source_node list = required ? require_key(source, map, key)
+				    : source_get(source, map, key);
+	if (!list)
+		return required ? -1 : 0;
+	size_t mark = path_enter_key(source, key);
+	size_t count = 0;
+	int rc = source_list(source, list, &count);
+	if (!rc && count > SWITCH_MAX_MEMBERS)
+		rc = source_error(source, list, "%zu items; at most %d", count,
+				  SWITCH_MAX_MEMBERS);
+	if (!rc && count) {
+		void *items = calloc(count, members ? sizeof(*bd->members)
+						    : sizeof(*bd->static_macs));
+		if (!items)
+			rc = source_error(source, list, "out of memory");
+		else if (members)
+			bd->members = items;
+		else
+			bd->static_macs = items;
+	}
+	if (!rc && !members && count) {
+		free(index->macs);
+		index->macs_mask = table_size(count) - 1;
+		index->macs = calloc(index->macs_mask + 1, sizeof(*index->macs));
+		if (!index->macs)
+			rc = source_error(source, list, "out of memory");
+	}
+	for (size_t i = 0; !rc && i < count; i++) {
+		size_t item_mark = path_enter_index(source, i);
+		source_node item = source_item(source, list, i);
+		rc = members ? load_member(source, item, config, index, bd_index, i)
+			     : load_static_mac(source, item, config, index,
+					       bd_index, i);
+		path_leave(source, item_mark);
+		/* Counted as filled so far, so that free sees them all. */
+		if (members)
+			bd->n_members = i + 1;
+		else
+			bd->n_static_macs = i + 1;
+	}
+	path_leave(source, mark);
+	return rc;
+}
+
+static int load_bd(struct source *source, source_node map,
+		   struct switch_config *config, struct bd_index *index,
+		   size_t bd_index)
+{
+	static const char *const keys[] = { "name", "id", "learning",
+					    "mac_limit", "members",
+					    "static_macs", NULL };
+	struct bd_config *bd = &config->bds[bd_index];
+	bd->learning = true;
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "name", bd->name, sizeof(bd->name),
+			    true, true) ||
+	    read_u16_key(source, map, "id", 1, SWITCH_MAX_BD, &bd->id) ||
+	    read_bool_key(source, map, "learning", &bd->learning) ||
+	    read_u32_key(source, map, "mac_limit", 0, config->fdb.capacity,
+			 &bd->mac_limit))
+		return -1;
+
+	/* Unique name and id. */
+	size_t slot = hash_bytes(bd->name, strlen(bd->name)) & index->names_mask;
+	for (; index->names[slot]; slot = (slot + 1) & index->names_mask) {
+		size_t other = index->names[slot] - 1;
+		if (!strcmp(config->bds[other].name, bd->name)) {
+			size_t mark = path_enter_key(source, "name");
+			source_error(source, source_get(source, map, "name"),
+				     "duplicate bridge domain name '%s' (also "
+				     "bridge_domains[%zu])",
+				     bd->name, other);
+			path_leave(source, mark);
+			return -1;
+		}
+	}
+	index->names[slot] = (uint32_t)bd_index + 1;
+	if (bd->id) {
+		if (index->id_used[bd->id]) {
+			size_t mark = path_enter_key(source, "id");
+			source_error(source, source_get(source, map, "id"),
+				     "bridge domain id %u is already used by '%s'",
+				     bd->id, switch_config_bd_by_id(config, bd->id)->name);
+			path_leave(source, mark);
+			return -1;
+		}
+		index->id_used[bd->id] = true;
+	}
+	return load_bd_list(source, map, "members", true, config, index,
+			    bd_index) ||
+			       load_bd_list(source, map, "static_macs", false,
+					    config, index, bd_index)
+		       ? -1
+		       : 0;
+}
+
+static int load_bds(struct source *source, source_node root,
+		    struct switch_config *config)
+{
+	source_node list = source_get(source, root, "bridge_domains");
+	if (!list)
+		return 0;
+	size_t mark = path_enter_key(source, "bridge_domains");
+	size_t count = 0;
+	struct bd_index *index = NULL;
+	int rc = source_list(source, list, &count);
+	if (!rc && count > SWITCH_MAX_BD)
+		rc = source_error(source, list, "%zu bridge domains; at most %d",
+				  count, SWITCH_MAX_BD);
+	if (!rc && count) {
+		index = calloc(1, sizeof(*index));
+		config->bds = calloc(count, sizeof(*config->bds));
+		if (index) {
+			index->member_bd = calloc(config->n_ports * (SWITCH_MAX_VID + 1),
+						  sizeof(*index->member_bd));
+			index->names_mask = table_size(count) - 1;
+			index->names = calloc(index->names_mask + 1,
+					      sizeof(*index->names));
+		}
+		if (!index || !config->bds || !index->member_bd || !index->names)
+			rc = source_error(source, list, "out of memory");
+	}
+	for (size_t i = 0; !rc && i < count; i++) {
+		size_t item_mark = path_enter_index(source, i);
+		rc = load_bd(source, source_item(source, list, i), config,
+			     index, i);
+		path_leave(source, item_mark);
+		config->n_bds = i + 1;
+	}
+	if (index) {
+		free(index->member_bd);
+		free(index->names);
+		free(index->macs);
+		free(index);
+	}
+	path_leave(source, mark);
+	return rc;
+}
+
+static int load_desired(struct source *source, source_node root,
+			struct switch_config *config)
+{
+	source_node fdb = source_get(source, root, "fdb");
+	if (fdb) {
+		size_t mark = path_enter_key(source, "fdb");
+		int rc = load_fdb(source, fdb, &config->fdb);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	}
+	return load_ports(source, root, config) ||
+		       load_bds(source, root, config)
+		       ? -1
+		       : 0;
+}
+
+/* ---- YAML --------------------------------------------------------------- */
+
+static int load_section(struct source *source, source_node root,
+			const char *key, struct switch_config *config,
+			int (*load)(struct source *, source_node,
+				    struct switch_config *))
+{
+	source_node node = source_get(source, root, key);
+	if (!node)
+		return 0;
+	size_t mark = path_enter_key(source, key);
+	int rc = load(source, node, config);
+	path_leave(source, mark);
+	return rc;
+}
+
+static int load_datapath_section(struct source *source, source_node map,
+				 struct switch_config *config)
+{
+	return load_datapath(source, map, &config->datapath);
+}
+
+static int load_control_section(struct source *source, source_node map,
+				struct switch_config *config)
+{
+	return load_control(source, map, &config->control);
+}
+
+static int load_yaml_root(struct source *source, source_node root,
+			  struct switch_config *config)
+{
+	static const char *const keys[] = { "eal", "datapath", "control",
+					    "fdb", "ports", "bridge_domains",
+					    NULL };
+	if (source_check_keys(source, root, keys) ||
+	    load_section(source, root, "datapath", config,
+			 load_datapath_section) ||
+	    load_section(source, root, "eal", config, load_eal) ||
+	    check_process(source, root, config))
+		return -1;
+	control_default_socket(config); /* after file_prefix, before socket */
+	return load_section(source, root, "control", config,
+			    load_control_section) ||
+		       load_desired(source, root, config)
+		       ? -1
+		       : 0;
+}
+
+static int load_yaml_file(struct switch_config *config,
+			  struct yaml_file *file, struct load_error *error)
+{
+	struct source source = {
+		.kind = SOURCE_YAML,
+		.name = file->path,
+		.yaml = file,
+		.error = error,
+	};
+	switch_config_init(config);
+	int rc = load_yaml_root(&source, yaml_file_root(file), config);
+	if (rc)
+		switch_config_free(config);
+	yaml_file_free(file);
+	return rc;
+}
+
+int switch_config_load_file(struct switch_config *config, const char *path,
+			    struct load_error *error)
+{
+	struct yaml_file file;
+	if (yaml_file_load(&file, path, error)) {
+		yaml_file_free(&file);
+		switch_config_init(config);
+		return -1;
+	}
+	return load_yaml_file(config, &file, error);
+}
+
+int switch_config_load_yaml(struct switch_config *config, const char *name,
+			    const char *text, size_t length,
+			    struct load_error *error)
+{
+	struct yaml_file file;
+	if (yaml_file_load_string(&file, name, text, length, error)) {
+		yaml_file_free(&file);
+		switch_config_init(config);
+		return -1;
+	}
+	return load_yaml_file(config, &file, error);
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+int switch_config_from_json(struct switch_config *config,
+			    const struct switch_config *base,
+			    const struct json_t *json, struct load_error *error)
+{
+	struct source source = {
+		.kind = SOURCE_JSON,
+		.name = "apply",
+		.error = error,
+	};
+	static const char *const process_level[] = { "eal", "datapath",
+						     "control", NULL };
+	static const char *const keys[] = { "fdb", "ports", "bridge_domains",
+					    NULL };
+
+	switch_config_init(config);
+	if (base) {
+		config->eal = base->eal;
+		config->datapath = base->datapath;
+		config->control = base->control;
+		config->fdb = base->fdb;
+	}
+	int rc = 0;
+	if (!json || !json_is_object(json)) {
+		rc = source_error(&source, json, "expected an object, found %s",
+				  json ? json_type_name(json) : "nothing");
+		goto out;
+	}
+	for (const char *const *key = process_level; *key; key++) {
+		if (!json_object_get(json, *key))
+			continue;
+		size_t mark = path_enter_key(&source, *key);
+		rc = source_error(&source, json,
+				  "process-level settings cannot be applied; "
+				  "they are read from the --config file at start");
+		path_leave(&source, mark);
+		goto out;
+	}
+	rc = source_check_keys(&source, json, keys) ||
+	     load_desired(&source, json, config);
+out:
+	if (rc) {
+		switch_config_free(config);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *port_to_json(const struct port_config *port)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", port->name,
+			 "devargs", port->devargs, "admin",
+			 port->admin_up ? "up" : "down", "mtu",
+			 (json_int_t)port->mtu, "rx_queues",
+			 (json_int_t)port->rx_queues);
+}
+
+static json_t *bd_to_json(const struct bd_config *bd)
+{
+	json_t *members = json_array();
+	json_t *static_macs = json_array();
+	if (!members || !static_macs)
+		goto fail;
+	for (size_t i = 0; i < bd->n_members; i++) {
+		const struct member_config *m = &bd->members[i];
+		if (json_array_append_new(members,
+					  json_pack("{s:s, s:i, s:i}", "port",
+						    m->port, "vid", m->vid,
+						    "split_horizon",
+						    m->split_horizon)))
+			goto fail;
+	}
+	for (size_t i = 0; i < bd->n_static_macs; i++) {
+		const struct static_mac_config *s = &bd->static_macs[i];
+		char mac[18];
+		format_mac(s->mac, mac);
+		if (json_array_append_new(static_macs,
+					  json_pack("{s:s, s:s, s:i}", "mac", mac,
+						    "port", s->port, "vid",
+						    s->vid)))
+			goto fail;
+	}
+	json_t *json = json_pack("{s:s, s:b, s:I, s:o, s:o}", "name", bd->name,
+				 "learning", bd->learning, "mac_limit",
+				 (json_int_t)bd->mac_limit, "members", members,
+				 "static_macs", static_macs);
+	if (!json)
+		return NULL; /* json_pack released the stolen arrays */
+	if (bd->id && json_object_set_new(json, "id", json_integer(bd->id))) {
+		json_decref(json);
+		return NULL;
+	}
+	return json;
+fail:
+	json_decref(members);
+	json_decref(static_macs);
+	return NULL;
+}
+
+struct json_t *switch_config_to_json(const struct switch_config *config)
+{
+	json_t *ports = json_array();
+	json_t *bds = json_array();
+	if (!ports || !bds)
+		goto fail;
+	for (size_t i = 0; i < config->n_ports; i++)
+		if (json_array_append_new(ports, port_to_json(&config->ports[i])))
+			goto fail;
+	for (size_t i = 0; i < config->n_bds; i++)
+		if (json_array_append_new(bds, bd_to_json(&config->bds[i])))
+			goto fail;
+	return json_pack("{s:{s:I, s:I, s:I, s:s}, s:o, s:o}", "fdb",
+			 "capacity", (json_int_t)config->fdb.capacity, "limit",
+			 (json_int_t)config->fdb.limit, "age_seconds",
+			 (json_int_t)config->fdb.age_seconds, "clock",
+			 clock_names[config->fdb.clock == FDB_CLOCK_MANUAL],
+			 "ports", ports, "bridge_domains", bds);
+fail:
+	json_decref(ports);
+	json_decref(bds);
+	return NULL;
+}
