@@ -156,6 +156,16 @@ void vswitch_counters_reset_member(struct vswitch_counters *counters,
  * Aging: the clock is seconds set by the control thread (fdb_set_time), so
  * tests drive it. An entry not refreshed for age_seconds is a miss at
  * lookup and is removed by fdb_age(). Static entries never age.
+ *
+ * A member belongs to one BD: its learned entries all live in that BD, so a
+ * flush of a BD or a member is O(1) and still keeps exact counts. Learning
+ * a member in a second BD while it holds learned entries in its first is
+ * refused (invalid) until they are flushed, forgotten or aged. Counts
+ * (fdb_count_*, stats.entries) cover static entries and learned entries not
+ * flushed, including expired ones fdb_age() has not removed yet; fdb_walk
+ * visits exactly those.
+ *
+ * Calls listed as "control thread" are made by one thread at a time.
  */
 #define FDB_NO_MEMBER 0xffffu
 
@@ -199,7 +209,9 @@ struct fdb_result {
 	_(static_conflict, "MAC is static on another member: not changed")     \
 	_(bd_limit, "BD limit reached, nothing evictable")                     \
 	_(global_limit, "global limit reached, nothing evictable")             \
-	_(table_full, "both buckets full, nothing evictable")
+	_(table_full, "both buckets full, nothing evictable")                 \
+	_(invalid, "multicast, broadcast or zero MAC, bad BD or member, or "   \
+		   "member still holding entries in another BD")
 
 enum fdb_learn_result {
 #define _(name, text) FDB_LEARN_##name,
@@ -220,6 +232,7 @@ struct fdb_stats {
 	uint64_t evicted;
 	uint64_t static_conflicts;
 	uint64_t limit_refused;  /* bd_limit + global_limit + table_full */
+	uint64_t invalid;        /* learns refused as invalid */
 };
 
 struct fdb;
@@ -234,7 +247,8 @@ void fdb_set_age(struct fdb *fdb, uint32_t age_seconds);
 /* Per-BD learning limit; 0 = only the global limit applies. */
 void fdb_set_bd_limit(struct fdb *fdb, uint16_t bd, uint32_t limit);
 
-/* Workers: n <= 64 keys. */
+/* Workers: any n (processed in chunks of FDB_LOOKUP_MAX). */
+#define FDB_LOOKUP_MAX 64
 void fdb_lookup_bulk(const struct fdb *fdb, const uint64_t *keys, unsigned n,
 		     struct fdb_result *results);
 /* Workers: learn or refresh key on member. */
