@@ -897,7 +897,8 @@ static int load_fdb(struct source *source, source_node map,
 	if (!node && fdb->limit > fdb->capacity) {
 		size_t mark = path_enter_key(source, "capacity");
 		source_error(source, source_get(source, map, "capacity"),
-			     "%" PRIu32 " is below the learning limit %" PRIu32,
+			     "%" PRIu32 " is below fdb.limit (%" PRIu32
+			     "); give a lower limit with it",
 			     fdb->capacity, fdb->limit);
 		path_leave(source, mark);
 		return -1;
