@@ -253,7 +253,8 @@ int substrate_add_port(struct substrate *substrate, uint32_t node,
 	if (node >= substrate->node_count || !name)
 		return -EINVAL;
 	size_t length = strnlen(name, SUBSTRATE_PORT_NAME_SIZE);
-	if (length == 0 || length >= SUBSTRATE_PORT_NAME_SIZE)
+	if (length == 0 || length >= SUBSTRATE_PORT_NAME_SIZE ||
+	    strchr(name, ':'))
 		return -EINVAL;
 	if (substrate_port_lookup(substrate, node, name) >= 0)
 		return -EEXIST;

@@ -277,7 +277,9 @@ int substrate_add_node(struct substrate *substrate,
 		       const struct substrate_node *node);
 
 /* Adds a port to node `node`. Returns the port's index, or -EEXIST, -EINVAL
- * (empty or too long name, bad node), -EBUSY, -ENOMEM. */
+ * (empty or too long name, a ':' in it, bad node), -EBUSY, -ENOMEM. Node
+ * ids may hold ':'; port names may not, so "node:port" splits at the last
+ * colon. */
 int substrate_add_port(struct substrate *substrate, uint32_t node,
 		       const char *name);
 
