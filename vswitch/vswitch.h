@@ -281,4 +281,150 @@ void fdb_get_stats(const struct fdb *fdb, struct fdb_stats *stats);
 uint32_t fdb_count_member(const struct fdb *fdb, uint16_t member);
 uint32_t fdb_count_bd(const struct fdb *fdb, uint16_t bd);
 
+/* ---- Tables ---------------------------------------------------------------
+ * `struct vswitch_table` is what workers read: one immutable snapshot of the
+ * bridge domains, their members and how each port's input is classified.
+ * Written once by the control thread (vswitch_table_build), published by
+ * the datapath with RCU, read by workers for the duration of a burst,
+ * freed by the control thread after a grace period. Never edited.
+ *
+ * Ports are switch port indexes 0..VSWITCH_MAX_PORTS-1 (the datapath maps
+ * them to DPDK port ids). A member is a port (untagged), a (port, VID) or,
+ * later, a (tunnel, VNI); its id indexes `members`.
+ */
+enum vswitch_member_kind {
+	VSWITCH_MEMBER_KIND_PORT,      /* untagged frames of a port */
+	VSWITCH_MEMBER_KIND_PORT_VLAN, /* frames of one VID on a port */
+};
+
+struct vswitch_member {
+	uint16_t id;         /* 0 = unused slot */
+	uint16_t bd;         /* BD id */
+	uint16_t port;       /* switch port index */
+	uint16_t vid;        /* 0 = untagged */
+	uint8_t kind;        /* enum vswitch_member_kind */
+	uint8_t split_horizon; /* 0 = none */
+	char name[VSWITCH_NAME_MAX]; /* "port" or "port.vid", for humans */
+};
+
+struct vswitch_bd {
+	uint16_t id;         /* 0 = unused slot */
+	bool learning;
+	uint16_t n_members;
+	uint16_t *members;   /* member ids, in configuration order */
+	char name[VSWITCH_NAME_MAX];
+};
+
+struct vswitch_port {
+	bool present;
+	bool up;               /* admin state: down ports are not sent to */
+	uint16_t untagged_member; /* member id of untagged input, 0 = none */
+	uint16_t *vid_member;  /* [4096] member id per VID, NULL = no VLANs */
+	char name[VSWITCH_NAME_MAX];
+};
+
+struct vswitch_table {
+	uint64_t version;
+	struct vswitch_port ports[VSWITCH_MAX_PORTS];
+	uint16_t max_member_id;
+	struct vswitch_member *members; /* [max_member_id + 1] */
+	uint16_t max_bd_id;
+	struct vswitch_bd *bds;         /* [max_bd_id + 1] */
+};
+
+/* What the control thread hands to vswitch_table_build: fully resolved
+ * (ids assigned, ports as indexes). */
+struct vswitch_table_spec {
+	uint64_t version;
+	struct {
+		bool present;
+		bool up;
+		const char *name;
+	} ports[VSWITCH_MAX_PORTS];
+	size_t n_bds;
+	const struct vswitch_bd_spec {
+		uint16_t id;
+		bool learning;
+		const char *name;
+		size_t n_members;
+		const struct vswitch_member *members; /* id, port, vid, split_horizon */
+	} *bds;
+};
+
+/* Builds a table (one allocation set, freed by vswitch_table_free).
+ * Returns NULL with a reason in err on inconsistency (duplicate ids, a
+ * (port, VID) in two BDs). */
+struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
+					  char *err, size_t err_size);
+void vswitch_table_free(struct vswitch_table *table);
+
+static inline const struct vswitch_member *
+vswitch_table_member(const struct vswitch_table *table, uint16_t id)
+{
+	if (id == 0 || id > table->max_member_id || table->members[id].id == 0)
+		return NULL;
+	return &table->members[id];
+}
+
+static inline const struct vswitch_bd *
+vswitch_table_bd(const struct vswitch_table *table, uint16_t id)
+{
+	if (id == 0 || id > table->max_bd_id || table->bds[id].id == 0)
+		return NULL;
+	return &table->bds[id];
+}
+
+/* ---- Pipeline -------------------------------------------------------------
+ * One context per worker. The pipeline reads the table and the FDB, learns
+ * into the FDB, counts into the worker's counters, and leaves its output in
+ * `out`: per output port index, the frames to send (at most one copy of
+ * each input frame per port, so VSWITCH_BURST slots suffice per call). The
+ * datapath sends them and clears `out`.
+ */
+struct vswitch_output {
+	uint64_t dirty; /* bit i: port i has frames */
+	uint16_t count[VSWITCH_MAX_PORTS];
+	struct rte_mbuf *pkts[VSWITCH_MAX_PORTS][VSWITCH_BURST];
+};
+
+struct vswitch_context {
+	struct fdb *fdb;
+	struct vswitch_counters *counters;
+	struct rte_mempool *pool; /* for flood copies that must differ */
+	struct vswitch_output out;
+};
+
+/* Processes n <= VSWITCH_BURST frames received on in_port. Every mbuf is
+ * either placed in ctx->out or freed (and its drop counted). */
+void vswitch_process(struct vswitch_context *ctx,
+		     const struct vswitch_table *table, uint16_t in_port,
+		     struct rte_mbuf **pkts, uint16_t n);
+
+/* Trace: what the switch would do with one frame arriving on in_port,
+ * without learning, counting or sending anything. */
+#define VSWITCH_TRACE_MAX_OUTPUTS 64
+struct vswitch_trace {
+	bool dropped;
+	enum vswitch_drop_reason drop_reason;
+	uint16_t in_member;   /* 0 if not classified */
+	uint16_t bd;          /* 0 if not classified */
+	bool source_known;
+	uint16_t source_member; /* FDB's member for the source, if known */
+	bool source_static;
+	enum fdb_learn_result would_learn; /* what learning would do */
+	bool destination_known;
+	uint16_t destination_member;
+	bool flooded;
+	unsigned n_outputs;
+	struct {
+		uint16_t member;
+		uint16_t port;
+	} outputs[VSWITCH_TRACE_MAX_OUTPUTS];
+};
+
+void vswitch_trace_frame(const struct vswitch_table *table,
+			 const struct fdb *fdb, uint16_t in_port,
+			 const uint8_t *frame, uint16_t length,
+			 struct vswitch_trace *trace);
+
 #endif

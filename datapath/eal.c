@@ -1,0 +1,54 @@
+/* Starting the EAL from the configuration. The EAL can start only once per
+ * process; loom-switch does it before anything else. */
+#include "datapath.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#define EAL_MAX_ARGS (SWITCH_EAL_ARGS_MAX + 16)
+
+int datapath_eal_start(const struct switch_config *config, const char *argv0,
+		       char *err, size_t err_size)
+{
+	static char memory[16], prefix[SWITCH_NAME_MAX + 16], lcores[80];
+	char *argv[EAL_MAX_ARGS];
+	int argc = 0;
+	const struct eal_config *eal = &config->eal;
+
+	argv[argc++] = (char *)argv0;
+	if (eal->lcores[0]) {
+		snprintf(lcores, sizeof(lcores), "%s", eal->lcores);
+	} else {
+		/* The main lcore plus one per worker; threads float on every
+		 * CPU so several switches can share a small machine. */
+		snprintf(lcores, sizeof(lcores), "(0-%u)@(0-%u)",
+			 config->datapath.workers,
+			 (unsigned)sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	}
+	argv[argc++] = "--lcores";
+	argv[argc++] = lcores;
+	snprintf(memory, sizeof(memory), "%u", eal->memory_mb);
+	argv[argc++] = "-m";
+	argv[argc++] = memory;
+	if (eal->no_huge)
+		argv[argc++] = "--no-huge";
+	if (eal->no_pci)
+		argv[argc++] = "--no-pci";
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", eal->file_prefix);
+	argv[argc++] = prefix;
+	argv[argc++] = "--log-level=lib.eal:warning";
+	for (unsigned i = 0; i < eal->n_args && argc < EAL_MAX_ARGS - 1; i++)
+		argv[argc++] = (char *)eal->args[i];
+	argv[argc] = NULL;
+
+	if (rte_eal_init(argc, argv) < 0) {
+		snprintf(err, err_size, "EAL initialization failed: %s",
+			 rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}

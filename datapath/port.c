@@ -1,0 +1,171 @@
+/* Ports: any PMD, made from DPDK devargs (net_pcap, net_af_packet, net_tap,
+ * net_memif, net_vhost, a NIC by PCI address). Control thread only. */
+#include "datapath.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#define PORT_RX_DESCRIPTORS 1024
+#define PORT_TX_DESCRIPTORS 1024
+
+/* Finds the ethdev made by devargs: the first port whose device matches. */
+static int port_find(const char *devargs, uint16_t *port_id)
+{
+	struct rte_dev_iterator iterator;
+	uint16_t id;
+	RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &iterator) {
+		*port_id = id;
+		rte_eth_iterator_cleanup(&iterator);
+		return 0;
+	}
+	return -1;
+}
+
+/* Removes the device behind a port (a vdev is destroyed, a NIC released). */
+static void port_remove_device(struct switch_port *port)
+{
+	if (port->device) {
+		int rc = rte_dev_remove(port->device);
+		if (rc != 0)
+			fprintf(stderr, "loom-switch: removing device %s: %s\n",
+				port->device_name, rte_strerror(-rc));
+	}
+	port->device = NULL;
+	port->device_name[0] = '\0';
+}
+
+int port_open(struct loom_switch *sw, struct switch_port *port,
+	      const struct port_config *config, char *err, size_t err_size)
+{
+	uint16_t port_id;
+	int rc;
+
+	if (port_find(config->devargs, &port_id) == 0) {
+		snprintf(err, err_size, "port %s: device '%s' is already in use",
+			 config->name, config->devargs);
+		return -1;
+	}
+	rc = rte_dev_probe(config->devargs);
+	if (rc < 0) {
+		snprintf(err, err_size, "port %s: cannot create device from '%s': %s",
+			 config->name, config->devargs, rte_strerror(-rc));
+		return -1;
+	}
+	if (port_find(config->devargs, &port_id) != 0) {
+		snprintf(err, err_size, "port %s: '%s' made no Ethernet port",
+			 config->name, config->devargs);
+		return -1;
+	}
+
+	struct rte_eth_dev_info info;
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0) {
+		snprintf(err, err_size, "port %s: cannot read device info: %s",
+			 config->name, rte_strerror(-rc));
+		return -1;
+	}
+	port->device = info.device;
+	snprintf(port->device_name, sizeof(port->device_name), "%s",
+		 rte_dev_name(info.device));
+
+	unsigned workers = sw->n_workers;
+	uint16_t n_rx = config->rx_queues ? (uint16_t)config->rx_queues : 1;
+	if (n_rx > info.max_rx_queues)
+		n_rx = info.max_rx_queues;
+	uint16_t n_tx = (uint16_t)(workers < info.max_tx_queues ? workers
+								: info.max_tx_queues);
+	if (n_rx == 0 || n_tx == 0) {
+		snprintf(err, err_size, "port %s: device has no queues",
+			 config->name);
+		goto fail_remove;
+	}
+
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	if (config->mtu)
+		conf.rxmode.mtu = config->mtu;
+	rc = rte_eth_dev_configure(port_id, n_rx, n_tx, &conf);
+	if (rc != 0) {
+		snprintf(err, err_size, "port %s: configure failed: %s",
+			 config->name, rte_strerror(-rc));
+		goto fail_close;
+	}
+	uint16_t rxd = PORT_RX_DESCRIPTORS, txd = PORT_TX_DESCRIPTORS;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
+	int socket = rte_eth_dev_socket_id(port_id);
+	if (socket < 0)
+		socket = 0;
+	for (uint16_t q = 0; q < n_rx; q++) {
+		rc = rte_eth_rx_queue_setup(port_id, q, rxd, (unsigned)socket,
+					    NULL, sw->pool);
+		if (rc != 0) {
+			snprintf(err, err_size, "port %s: rx queue %u: %s",
+				 config->name, q, rte_strerror(-rc));
+			goto fail_close;
+		}
+	}
+	for (uint16_t q = 0; q < n_tx; q++) {
+		rc = rte_eth_tx_queue_setup(port_id, q, txd, (unsigned)socket,
+					    NULL);
+		if (rc != 0) {
+			snprintf(err, err_size, "port %s: tx queue %u: %s",
+				 config->name, q, rte_strerror(-rc));
+			goto fail_close;
+		}
+	}
+	if (config->mtu && rte_eth_dev_set_mtu(port_id, (uint16_t)config->mtu) != 0) {
+		/* Some PMDs (pcap) have no MTU: the configured value still
+		 * bounds what the switch accepts, so this is not fatal. */
+	}
+	rc = rte_eth_dev_start(port_id);
+	if (rc != 0) {
+		snprintf(err, err_size, "port %s: start failed: %s",
+			 config->name, rte_strerror(-rc));
+		goto fail_close;
+	}
+	/* A switch port must see every frame. Not every PMD can be told
+	 * (pcap, null): they deliver everything anyway. */
+	rte_eth_promiscuous_enable(port_id);
+
+	port->present = true;
+	port->port_id = port_id;
+	port->n_rx_queues = n_rx;
+	port->n_tx_queues = n_tx;
+	rte_spinlock_init(&port->tx_lock);
+	snprintf(port->name, sizeof(port->name), "%s", config->name);
+	snprintf(port->devargs, sizeof(port->devargs), "%s", config->devargs);
+	port_update_link(port);
+	return 0;
+
+fail_close:
+	rte_eth_dev_close(port_id);
+fail_remove:
+	port_remove_device(port);
+	return -1;
+}
+
+void port_close(struct loom_switch *sw, struct switch_port *port)
+{
+	(void)sw;
+	if (!port->present)
+		return;
+	rte_eth_dev_stop(port->port_id);
+	rte_eth_dev_close(port->port_id);
+	port_remove_device(port);
+	port->present = false;
+}
+
+void port_update_link(struct switch_port *port)
+{
+	struct rte_eth_link link;
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(port->port_id, &link) == 0) {
+		port->link.up = link.link_status == RTE_ETH_LINK_UP;
+		port->link.speed = link.link_speed;
+	}
+}

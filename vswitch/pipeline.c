@@ -1,0 +1,251 @@
+/* The packet pipeline: once per rx burst, classify, learn, look up, forward
+ * or flood. Runs on worker lcores: no allocation beyond flood copies, no
+ * locks except the FDB's bucket lock when a MAC is learned, no syscalls.
+ *
+ * Steps over the whole burst, so the FDB sees one bulk lookup of all source
+ * and destination keys (its bucket prefetches overlap):
+ *   1. classify every frame to (member, BD); drop what cannot be;
+ *   2. bulk lookup of sources and destinations;
+ *   3. per frame: learn the source if needed, then unicast or flood.
+ */
+#include "pipeline_private.h"
+
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+static inline void count_drop(struct vswitch_context *ctx, struct rte_mbuf *m,
+			      enum vswitch_drop_reason why, uint16_t member,
+			      uint16_t bd)
+{
+	ctx->counters->drops[why]++;
+	if (member)
+		ctx->counters->member[member][VSWITCH_MEMBER_drops]++;
+	if (bd)
+		ctx->counters->bd[bd][VSWITCH_BD_drops]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Puts the frame in the output slot of the member's port, adding its tag
+ * when the member is a VLAN. The mbuf must be private (refcnt 1) for VLAN
+ * members; untagged members may share it. */
+static inline void member_emit(struct vswitch_context *ctx,
+			       const struct vswitch_member *out,
+			       struct rte_mbuf *m, uint16_t pcp_tci)
+{
+	if (out->vid) {
+		m->vlan_tci = (uint16_t)((pcp_tci & 0xf000) | out->vid);
+		if (unlikely(rte_vlan_insert(&m) != 0)) {
+			count_drop(ctx, m, VSWITCH_DROP_vlan_push_failed, out->id,
+				   out->bd);
+			return;
+		}
+	}
+	struct vswitch_output *o = &ctx->out;
+	uint16_t port = out->port;
+	o->pkts[port][o->count[port]++] = m;
+	o->dirty |= UINT64_C(1) << port;
+	uint64_t *mc = ctx->counters->member[out->id];
+	mc[VSWITCH_MEMBER_tx_packets]++;
+	mc[VSWITCH_MEMBER_tx_bytes] += rte_pktmbuf_pkt_len(m);
+}
+
+/* One copy to every other member of the BD, exactly once each. Copies that
+ * need their own header (VLAN members) are deep copies; untagged members
+ * share the frame by reference count. */
+static void bd_flood(struct vswitch_context *ctx,
+		     const struct vswitch_table *table,
+		     const struct vswitch_bd *bd,
+		     const struct vswitch_member *in, struct rte_mbuf *m,
+		     uint16_t tci)
+{
+	const struct vswitch_member *targets[VSWITCH_TRACE_MAX_OUTPUTS];
+	unsigned n_targets = 0;
+	for (uint16_t i = 0; i < bd->n_members; i++) {
+		const struct vswitch_member *out = &table->members[bd->members[i]];
+		enum vswitch_drop_reason why;
+		if (!member_may_send(table, in, out, &why))
+			continue;
+		if (n_targets == VSWITCH_TRACE_MAX_OUTPUTS)
+			break;
+		targets[n_targets++] = out;
+	}
+	uint64_t *bc = ctx->counters->bd[bd->id];
+	if (n_targets == 0) {
+		count_drop(ctx, m, VSWITCH_DROP_flood_no_members, 0, bd->id);
+		return;
+	}
+	bc[VSWITCH_BD_flooded]++;
+	bc[VSWITCH_BD_flood_copies] += n_targets;
+
+	/* Untagged targets share the original; each VLAN target gets a
+	 * private copy because its tag is written into the frame. */
+	unsigned n_shared = 0;
+	for (unsigned i = 0; i < n_targets; i++)
+		n_shared += targets[i]->vid == 0;
+	if (n_shared > 1)
+		rte_mbuf_refcnt_update(m, (int16_t)(n_shared - 1));
+	bool original_used = n_shared > 0;
+	for (unsigned i = 0; i < n_targets; i++) {
+		const struct vswitch_member *out = targets[i];
+		if (out->vid == 0) {
+			member_emit(ctx, out, m, tci);
+			continue;
+		}
+		struct rte_mbuf *copy;
+		bool last_private = !original_used;
+		/* The original may serve the last VLAN target when no
+		 * untagged target shares it. */
+		if (last_private && i == n_targets - 1) {
+			copy = m;
+			original_used = true;
+		} else {
+			copy = rte_pktmbuf_copy(m, ctx->pool, 0, UINT32_MAX);
+			if (unlikely(!copy)) {
+				ctx->counters->drops[VSWITCH_DROP_flood_copy_failed]++;
+				continue;
+			}
+		}
+		member_emit(ctx, out, copy, tci);
+	}
+	if (!original_used)
+		rte_pktmbuf_free(m);
+}
+
+/* Frames are switched as if one at a time: a MAC learned from frame i is
+ * known to the lookups of frames i+1.. of the same burst (their results
+ * were fetched before). Learning is rare, so this scan is too. */
+static void burst_see_learned(const uint64_t *keys, struct fdb_result *results,
+			      uint16_t k, uint16_t i, uint16_t member)
+{
+	uint64_t key = keys[i];
+	for (uint16_t j = (uint16_t)(i + 1); j < k; j++) {
+		if (keys[k + j] == key) {
+			results[k + j].member = member;
+			results[k + j].is_static = 0;
+		}
+		if (keys[j] == key) {
+			results[j].member = member;
+			results[j].refresh_due = 0;
+		}
+	}
+}
+
+void vswitch_process(struct vswitch_context *ctx,
+		     const struct vswitch_table *table, uint16_t in_port,
+		     struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct vswitch_port *port = &table->ports[in_port];
+	struct vswitch_counters *counters = ctx->counters;
+	uint64_t keys[2 * VSWITCH_BURST];
+	struct fdb_result results[2 * VSWITCH_BURST];
+	struct rte_mbuf *frames[VSWITCH_BURST];
+	struct classification classes[VSWITCH_BURST];
+	uint16_t k = 0;
+
+	uint64_t rx_bytes = 0;
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+		rx_bytes += rte_pktmbuf_pkt_len(m);
+		struct classification *c = &classes[k];
+		classify_frame(table, port, data, rte_pktmbuf_data_len(m), c);
+		if (unlikely(!c->member)) {
+			count_drop(ctx, m, c->drop, 0, 0);
+			continue;
+		}
+		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)data;
+		keys[k] = fdb_key(c->bd, &eth->src_addr);
+		keys[VSWITCH_BURST + k] = fdb_key(c->bd, &eth->dst_addr);
+		frames[k++] = m;
+	}
+	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
+	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
+	if (k == 0)
+		return;
+
+	/* One bulk lookup: sources then destinations, contiguous. */
+	if (k < VSWITCH_BURST)
+		for (uint16_t i = 0; i < k; i++)
+			keys[k + i] = keys[VSWITCH_BURST + i];
+	fdb_lookup_bulk(ctx->fdb, keys, 2u * k, results);
+
+	for (uint16_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = frames[i];
+		const struct classification *c = &classes[i];
+		const struct vswitch_member *in = &table->members[c->member];
+		const struct vswitch_bd *bd = &table->bds[c->bd];
+		uint64_t *bc = counters->bd[bd->id];
+		uint64_t *mc = counters->member[in->id];
+		uint32_t length = rte_pktmbuf_pkt_len(m);
+		mc[VSWITCH_MEMBER_rx_packets]++;
+		mc[VSWITCH_MEMBER_rx_bytes] += length;
+		bc[VSWITCH_BD_packets]++;
+		bc[VSWITCH_BD_bytes] += length;
+
+		/* Learn the source. */
+		const struct fdb_result *src = &results[i];
+		if (unlikely(src->member != in->id || src->refresh_due)) {
+			if (src->is_static) {
+				count_drop(ctx, m, VSWITCH_DROP_static_mac_violation,
+					   in->id, bd->id);
+				continue;
+			}
+			if (bd->learning) {
+				enum fdb_learn_result learned =
+					fdb_learn(ctx->fdb, keys[i], in->id);
+				if (learned == FDB_LEARN_learned ||
+				    learned == FDB_LEARN_moved)
+					burst_see_learned(keys, results, k, i, in->id);
+				switch (learned) {
+				case FDB_LEARN_learned:
+					bc[VSWITCH_BD_learned]++;
+					break;
+				case FDB_LEARN_moved:
+					bc[VSWITCH_BD_moved]++;
+					break;
+				case FDB_LEARN_static_conflict:
+					count_drop(ctx, m,
+						   VSWITCH_DROP_static_mac_violation,
+						   in->id, bd->id);
+					continue;
+				case FDB_LEARN_bd_limit:
+				case FDB_LEARN_global_limit:
+				case FDB_LEARN_table_full:
+					bc[VSWITCH_BD_learn_limited]++;
+					break;
+				default:
+					break;
+				}
+			}
+		}
+
+		/* Strip the received tag: the frame travels untagged inside
+		 * the BD; egress members add their own (VID translation). */
+		uint16_t tci = c->tci;
+		if (c->tagged)
+			rte_vlan_strip(m);
+
+		/* Forward. */
+		const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
+		const struct fdb_result *dst_result = &results[k + i];
+		if (likely(!(dst[0] & 1) && dst_result->member != FDB_NO_MEMBER)) {
+			const struct vswitch_member *out =
+				vswitch_table_member(table, dst_result->member);
+			if (likely(out && out->bd == bd->id)) {
+				enum vswitch_drop_reason why;
+				if (unlikely(!member_may_send(table, in, out, &why))) {
+					count_drop(ctx, m, why, in->id, bd->id);
+					continue;
+				}
+				bc[VSWITCH_BD_unicast]++;
+				member_emit(ctx, out, m, tci);
+				continue;
+			}
+		}
+		bd_flood(ctx, table, bd, in, m, tci);
+	}
+}
