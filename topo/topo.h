@@ -484,8 +484,10 @@ struct substrate *substrate_load_graphml_memory(
  * N lines "x y cpu", then M lines "from to bandwidth delay" with 0-based
  * node numbers; delay is read as latency in ms. Node ids become "n<i>",
  * link ids "l<j>". Every line is checked: a wrong field count, a value that
- * is not a number, a negative capacity, an endpoint out of range, missing
- * or extra lines are errors naming the line. */
+ * is not a number (an integer for counts and endpoints), a negative
+ * capacity, an endpoint out of range, a link from a node to itself, a
+ * blank line inside the file, missing or extra lines (the header's totals)
+ * are errors naming the line. */
 struct substrate *substrate_load_vineyard(const char *path,
 					  struct load_error *error,
 					  struct load_error *warning);
@@ -494,8 +496,9 @@ struct substrate *substrate_load_vineyard_string(const char *name,
 						 size_t length,
 						 struct load_error *error,
 						 struct load_error *warning);
-/* Writes the ViNE-Yard substrate format (nodes without a plane position
- * are written at 0 0). Returns 0 or -errno. */
+/* Writes the ViNE-Yard substrate format: node i is line i (x y of any
+ * position kind; 0 0 without one), link endpoints are node indices,
+ * latency is written as delay. Returns 0 or -errno. */
 int substrate_save_vineyard(const struct substrate *substrate,
 			    const char *path);
 int substrate_write_vineyard(const struct substrate *substrate,
@@ -528,11 +531,11 @@ void vineyard_request_free(struct vineyard_request *request);
  *
  * Section 5: synthetic substrates, deterministic for a given seed on every
  * machine (own PRNG: splitmix64 seeding xoshiro256**; no libc rand). Node
- * CPU and link bandwidth are uniform in the given ranges; latency is the
- * Euclidean distance times latency_per_unit for placed generators, else
- * latency_minimum..latency_maximum uniform. Ids: "n<i>", "l<j>"; each link
- * gets its own ports. All generators return a finalized substrate or NULL
- * (bad parameters, out of memory).
+ * CPU and link bandwidth are uniform in the given ranges (a zero range means
+ * the default); latency is distance times latency_per_unit for Waxman,
+ * uniform in the latency range otherwise. Ids: nodes "n<i>", links "l<j>";
+ * each link gets its own ports "p<k>". All generators return a finalized
+ * substrate or NULL (bad parameters, out of memory).
  */
 
 struct topo_random {
