@@ -53,14 +53,15 @@ int vlan_port_init(struct vlan_port *port, enum vlan_port_mode mode,
 		   uint16_t vid)
 {
 	memset(port, 0, sizeof(*port));
-	port->tpid = VLAN_TPID_8021Q;
-	if ((unsigned)mode >= VLAN_PORT_MODE_MAX) {
-		port->mode = VLAN_PORT_access; /* with VID 0: fails the check */
+	if ((unsigned)mode >= VLAN_PORT_MODE_MAX ||
+	    (mode_has_vid(mode) ? !vid_valid(vid) : vid != 0)) {
+		/* A trunk with no TPID and no VIDs: drops every frame both
+		 * ways, and fails vlan_port_check(). */
+		port->mode = VLAN_PORT_trunk;
 		return -1;
 	}
+	port->tpid = VLAN_TPID_8021Q;
 	port->mode = (uint8_t)mode;
-	if (mode_has_vid(mode) ? !vid_valid(vid) : vid != 0)
-		return -1;
 	port->vid = vid;
 	if (mode == VLAN_PORT_native_untagged || mode == VLAN_PORT_native_tagged)
 		vlan_port_allow(port, vid, vid);

@@ -326,8 +326,8 @@ static inline bool vlan_port_allows(const struct vlan_port *port, uint16_t vid)
 
 /* Control thread. init: mode and VID (the access or tunnel VID, the native
  * VID, or 0 for a plain trunk); TPID 0x8100, no inner tags, PCP 0, an empty
- * allowed set but for the native VID. Returns 0 or -1 if mode or VID is out
- * of range (the port is then still initialized, with VID 0). */
+ * allowed set but for the native VID. Returns 0, or -1 if mode or VID is
+ * out of range: the port then drops every frame and fails vlan_port_check. */
 int vlan_port_init(struct vlan_port *port, enum vlan_port_mode mode,
 		   uint16_t vid);
 /* QinQ on a trunk port: own tag TPID (0x8100, 0x88a8 or 0x9100) and how

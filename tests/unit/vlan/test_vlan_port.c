@@ -60,10 +60,32 @@ static void test_init_modes(void **state)
 			if (native)
 				assert_true(vlan_port_allows(&port,
 							     cases[i].vid));
-		} else if (!why) {
+		} else {
 			/* A refused init leaves a port that fails the
-			 * check, never a half-valid one. */
-			fail_msg("case %zu: refused port passes the check", i);
+			 * check and drops everything, never a half-valid
+			 * one. */
+			if (!why)
+				fail_msg("case %zu: refused port passes", i);
+			struct test_frame f;
+			const struct test_tag tagged[] = {
+				{ VLAN_TPID_8021Q, 0, 0, cases[i].vid },
+				{ 0 } };
+			test_frame_build(&f, no_tags, 0x0800, 46, 0);
+			assert_int_not_equal(vlan_port_classify(&port, f.data,
+								f.length)
+						     .verdict,
+					     VLAN_OK);
+			test_frame_build(&f, tagged, 0x0800, 46, 0);
+			assert_int_not_equal(vlan_port_classify(&port, f.data,
+								f.length)
+						     .verdict,
+					     VLAN_OK);
+			for (unsigned vid = 0; vid < VLAN_VID_COUNT; vid++)
+				assert_int_not_equal(
+					vlan_port_egress(&port,
+							 (uint16_t)vid)
+						.verdict,
+					VLAN_OK);
 		}
 	}
 }
