@@ -3,6 +3,7 @@
 #include "topo_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,17 @@
 
 void topo_format_double(char *buf, size_t size, double value)
 {
+	/* Plain decimals where other tools expect them: "100", not "1e+02",
+	 * unless the value is too large or small for that. */
+	bool plain = fabs(value) < 1e15 && (value == 0 || fabs(value) >= 1e-4);
 	for (int precision = 1; precision <= 17; precision++) {
 		snprintf(buf, size, "%.*g", precision, value);
+		if (plain && strchr(buf, 'e'))
+			continue;
 		if (strtod(buf, NULL) == value)
 			return;
 	}
+	snprintf(buf, size, "%.17g", value);
 }
 
 int topo_error_at(struct load_error *error, const char *file, unsigned line,
