@@ -96,6 +96,10 @@
 #define VLAN_VID_LAST 4094 /* 4095 is reserved */
 #define VLAN_PCP_MAX 7
 
+/* The per-frame functions are inlined whatever the compiler's size
+ * heuristics say: gcc otherwise outlines part of the classifier. */
+#define VLAN_HOT static inline __attribute__((always_inline))
+
 /* ---- Verdicts --------------------------------------------------------------
  * Why a frame is dropped. The names (with the prefix "vlan_") and the texts
  * are those of vswitch.h's drop reasons, so the pipeline maps them 1:1:
@@ -139,6 +143,20 @@ static inline void vlan_write16(uint8_t *p, uint16_t value)
 {
 	p[0] = (uint8_t)(value >> 8);
 	p[1] = (uint8_t)value;
+}
+
+/* Moves the 12 MAC bytes by a tag's length, either way. gcc 12 makes a
+ * library call of a 12-byte memmove; loading both words before storing
+ * them is overlap-safe and stays two loads and two stores. */
+static inline void vlan_move_macs(uint8_t *to, const uint8_t *from)
+{
+	uint64_t head;
+	uint32_t tail;
+
+	memcpy(&head, from, sizeof(head));
+	memcpy(&tail, from + 8, sizeof(tail));
+	memcpy(to, &head, sizeof(head));
+	memcpy(to + 8, &tail, sizeof(tail));
 }
 
 /* The TPIDs read as tags. All three are always recognized, whatever the
@@ -230,7 +248,7 @@ static inline uint8_t *vlan_push(uint8_t *frame, size_t length,
 	if (headroom < VLAN_TAG_BYTES || length < VLAN_MAC_BYTES)
 		return NULL;
 	uint8_t *start = frame - VLAN_TAG_BYTES;
-	memmove(start, frame, VLAN_MAC_BYTES);
+	vlan_move_macs(start, frame);
 	vlan_write16(start + VLAN_MAC_BYTES, tpid);
 	vlan_write16(start + VLAN_MAC_BYTES + 2, tci);
 	return start;
@@ -245,7 +263,7 @@ static inline uint8_t *vlan_pop(uint8_t *frame, size_t length)
 	    !vlan_is_tpid(vlan_read16(frame + VLAN_MAC_BYTES)))
 		return NULL;
 	uint8_t *start = frame + VLAN_TAG_BYTES;
-	memmove(start, frame, VLAN_MAC_BYTES);
+	vlan_move_macs(start, frame);
 	return start;
 }
 
@@ -374,51 +392,73 @@ vlan_classification_drop(enum vlan_verdict verdict)
 }
 
 /* Ingress: classifies frame[0..length) arriving on port (see the table at
- * the top). Reads at most the first 22 bytes; writes nothing. */
-static inline struct vlan_classification
+ * the top). Reads at most the first 22 bytes; writes nothing. The tag
+ * stack is read unrolled here, by the same rules as vlan_parse() (the
+ * fuzz target checks they agree), so it stays in registers. */
+VLAN_HOT struct vlan_classification
 vlan_port_classify(const struct vlan_port *port, const uint8_t *frame,
 		   size_t length)
 {
 	struct vlan_classification c = { .verdict = VLAN_OK };
-	struct vlan_stack stack;
-	enum vlan_verdict verdict = vlan_parse(frame, length, &stack);
+	uint16_t outer_tpid = 0, outer_tci = 0, inner_tpid = 0;
+	unsigned depth = 0;
 
-	if (verdict != VLAN_OK)
-		return vlan_classification_drop(verdict);
-	const struct vlan_tag *outer = &stack.tags[0];
-	c.ethertype = stack.ethertype;
+	if (length < VLAN_ETHER_HEADER_BYTES)
+		return vlan_classification_drop(VLAN_DROP_truncated);
+	uint16_t type = vlan_read16(frame + 12);
+	if (vlan_is_tpid(type)) {
+		if (length < 18)
+			return vlan_classification_drop(VLAN_DROP_truncated);
+		outer_tpid = type;
+		outer_tci = vlan_read16(frame + 14);
+		type = vlan_read16(frame + 16);
+		depth = 1;
+		if (vlan_is_tpid(type)) {
+			if (length < 22)
+				return vlan_classification_drop(
+					VLAN_DROP_truncated);
+			inner_tpid = type;
+			type = vlan_read16(frame + 20);
+			if (vlan_is_tpid(type))
+				return vlan_classification_drop(
+					VLAN_DROP_too_deep);
+			depth = 2;
+		}
+	}
+	c.ethertype = type;
 
 	if (port->mode == VLAN_PORT_tunnel) {
 		/* The customer's frame, as is, in the port's VID. */
-		if (stack.depth > 1)
+		if (depth > 1)
 			return vlan_classification_drop(VLAN_DROP_too_deep);
-		if (stack.depth == 1) {
-			if (outer->tpid != VLAN_TPID_8021Q)
+		if (depth == 1) {
+			if (outer_tpid != VLAN_TPID_8021Q)
 				return vlan_classification_drop(
 					VLAN_DROP_tpid_mismatch);
-			c.pcp = outer->pcp;
-			c.dei = outer->dei;
+			c.pcp = vlan_tci_pcp(outer_tci);
+			c.dei = vlan_tci_dei(outer_tci);
 		} else {
 			c.pcp = port->pcp;
 		}
 		c.vid = port->vid;
-		c.inner_tags = stack.depth;
+		c.inner_tags = (uint8_t)depth;
 		return c;
 	}
 
-	bool own = stack.depth > 0 && outer->tpid == port->tpid;
-	if (stack.depth > 0 && !own)
+	bool own = depth > 0 && outer_tpid == port->tpid;
+	if (depth > 0 && !own)
 		return vlan_classification_drop(
 			port->mode == VLAN_PORT_access ?
 				VLAN_DROP_tagged_on_access :
 				VLAN_DROP_tpid_mismatch);
-	if (own && outer->vid != 0) {
+	uint16_t outer_vid = vlan_tci_vid(outer_tci);
+	if (own && outer_vid != 0) {
 		if (port->mode == VLAN_PORT_access)
 			return vlan_classification_drop(
 				VLAN_DROP_tagged_on_access);
-		if (!vlan_port_allows(port, outer->vid))
+		if (!vlan_port_allows(port, outer_vid))
 			return vlan_classification_drop(VLAN_DROP_not_allowed);
-		c.vid = outer->vid;
+		c.vid = outer_vid;
 	} else {
 		/* Untagged, or a priority tag: 802.1Q reads VID 0 as "the
 		 * port's VID", with the tag's priority. */
@@ -428,22 +468,22 @@ vlan_port_classify(const struct vlan_port *port, const uint8_t *frame,
 		c.vid = port->vid;
 	}
 	if (own) {
-		c.pcp = outer->pcp;
-		c.dei = outer->dei;
+		c.pcp = vlan_tci_pcp(outer_tci);
+		c.dei = vlan_tci_dei(outer_tci);
 		c.tags_to_strip = 1;
 	} else {
 		c.pcp = port->pcp;
 	}
 	/* depth <= 2, and a tag is stripped whenever there is one, so at most
-	 * one tag (tags[1]) is left inside. */
-	c.inner_tags = (uint8_t)(stack.depth - c.tags_to_strip);
+	 * one tag (the inner one) is left inside. */
+	c.inner_tags = (uint8_t)(depth - c.tags_to_strip);
 	if (c.inner_tags) {
 		if (port->mode == VLAN_PORT_access)
 			return vlan_classification_drop(
 				VLAN_DROP_tagged_on_access);
 		if (c.inner_tags > port->inner_tags)
 			return vlan_classification_drop(VLAN_DROP_too_deep);
-		if (stack.tags[1].tpid != VLAN_TPID_8021Q)
+		if (inner_tpid != VLAN_TPID_8021Q)
 			return vlan_classification_drop(
 				VLAN_DROP_tpid_mismatch);
 	}
@@ -462,7 +502,7 @@ struct vlan_egress {
 
 /* Egress: how a frame of `vid` (the output member's VID on this port)
  * leaves port (see the table at the top). */
-static inline struct vlan_egress vlan_port_egress(const struct vlan_port *port,
+VLAN_HOT struct vlan_egress vlan_port_egress(const struct vlan_port *port,
 						  uint16_t vid)
 {
 	struct vlan_egress e = { .verdict = VLAN_OK, .tpid = port->tpid,
@@ -499,7 +539,7 @@ static inline struct vlan_egress vlan_port_egress(const struct vlan_port *port,
  * (in's or out's, too_deep for inner tags the port may not emit,
  * push_failed, truncated if length cannot hold the stripped tag) and
  * leaves the frame alone. */
-static inline enum vlan_verdict
+VLAN_HOT enum vlan_verdict
 vlan_rewrite(uint8_t *frame, size_t length, size_t headroom,
 	     const struct vlan_classification *in, const struct vlan_egress *out,
 	     int *moved)
@@ -520,14 +560,14 @@ vlan_rewrite(uint8_t *frame, size_t length, size_t headroom,
 			vlan_write16(frame + VLAN_MAC_BYTES, out->tpid);
 			vlan_write16(frame + VLAN_MAC_BYTES + 2, tci);
 		} else {
-			memmove(frame + VLAN_TAG_BYTES, frame, VLAN_MAC_BYTES);
+			vlan_move_macs(frame + VLAN_TAG_BYTES, frame);
 			*moved = VLAN_TAG_BYTES;
 		}
 	} else if (out->push) {
 		if (headroom < VLAN_TAG_BYTES)
 			return VLAN_DROP_push_failed;
 		uint8_t *start = frame - VLAN_TAG_BYTES;
-		memmove(start, frame, VLAN_MAC_BYTES);
+		vlan_move_macs(start, frame);
 		vlan_write16(start + VLAN_MAC_BYTES, out->tpid);
 		vlan_write16(start + VLAN_MAC_BYTES + 2, tci);
 		*moved = -VLAN_TAG_BYTES;
@@ -541,7 +581,7 @@ vlan_rewrite(uint8_t *frame, size_t length, size_t headroom,
  * 16) and *rest_offset, where the rest of the egress frame starts in frame
  * (12 or 16): egress frame = header + frame[rest_offset..length).
  * Returns VLAN_OK or a verdict as vlan_rewrite() (never push_failed). */
-static inline enum vlan_verdict
+VLAN_HOT enum vlan_verdict
 vlan_egress_header(uint8_t header[VLAN_MAC_BYTES + VLAN_TAG_BYTES],
 		   const uint8_t *frame, size_t length,
 		   const struct vlan_classification *in,

@@ -69,12 +69,17 @@ struct bench_case {
 	uint16_t tpids[2], tcis[2];
 };
 
-static void reset(const struct bench_case *bc)
+/* Restores the burst with wide copies of a template: a frame written byte
+ * by byte just before the timed loop would make its 16-bit loads wait for
+ * store forwarding, which a NIC-written frame does not. */
+static uint8_t template[FRAME];
+
+static void reset(void)
 {
 	for (unsigned i = 0; i < BURST; i++) {
 		starts[i] = slots[i].buffer + HEADROOM;
 		lengths[i] = FRAME;
-		build(starts[i], bc->tpids, bc->tcis, bc->tags);
+		memcpy(starts[i], template, FRAME);
 	}
 }
 
@@ -89,8 +94,9 @@ static void run(const struct bench_case *bc, unsigned bursts,
 {
 	uint64_t check = 0;
 
+	build(template, bc->tpids, bc->tcis, bc->tags);
 	for (unsigned b = 0; b < bursts; b++) {
-		reset(bc);
+		reset();
 		uint64_t t0 = ticks();
 		for (unsigned i = 0; i < BURST; i++) {
 			struct vlan_classification c = vlan_port_classify(
@@ -164,7 +170,7 @@ int main(int argc, char **argv)
 	/* The empty loop, to read the figures against. */
 	uint64_t check = 0;
 	for (unsigned b = 0; b < bursts; b++) {
-		reset(&cases[0]);
+		reset();
 		uint64_t t0 = ticks();
 		for (unsigned i = 0; i < BURST; i++)
 			check += lengths[i] + (uintptr_t)starts[i];
