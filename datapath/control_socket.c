@@ -65,6 +65,8 @@ typedef json_t *(*command_handler)(struct loom_switch *sw, json_t *request,
 	_(fdb_show, "FDB entries: {bd?, port?, vid?}")                         \
 	_(fdb_flush, "flush learned entries: {bd?} or {bd, port, vid?}")       \
 	_(fdb_stats, "FDB statistics")                                         \
+	_(fdb_learn, "learn a MAC as if a frame came from it (it ages like any "\
+		     "learned entry): {bd, mac, port, vid?}")                  \
 	_(trace, "what the switch would do with a frame: {port, frame: hex}")  \
 	_(capture_start, "mirror a port into a pcap: {port, file, "            \
 			 "direction?: rx|tx|both, max_packets?, max_bytes?}")  \
@@ -328,8 +330,9 @@ static json_t *command_workers(struct loom_switch *sw, json_t *request,
 		uint64_t packets = worker->packets;
 		uint64_t cycles = worker->busy_cycles;
 		json_array_append_new(list, json_pack(
-			"{s:i, s:i, s:I, s:I, s:f, s:I, s:I}", "worker", w, "lcore",
-			(int)worker->lcore, "packets", (json_int_t)packets,
+			"{s:i, s:i, s:i, s:I, s:I, s:I, s:f, s:I, s:I}", "worker", w,
+			"lcore", (int)worker->lcore, "tid", worker->tid, "tsc_hz", (json_int_t)rte_get_tsc_hz(),
+			"packets", (json_int_t)packets,
 			"busy_cycles", (json_int_t)cycles, "cycles_per_packet",
 			packets ? (double)cycles / (double)packets : 0.0,
 			"idle_sleeps", (json_int_t)worker->idle_sleeps, "iterations",
@@ -758,6 +761,29 @@ static json_t *command_fdb_stats(struct loom_switch *sw, json_t *request,
 			 (json_int_t)stats.aged, "evicted", (json_int_t)stats.evicted,
 			 "static_conflicts", (json_int_t)stats.static_conflicts,
 			 "limit_refused", (json_int_t)stats.limit_refused);
+}
+
+static json_t *command_fdb_learn(struct loom_switch *sw, json_t *request,
+				 char *err, size_t err_size)
+{
+	uint16_t bd, member;
+	if (resolve_filter(sw, request, &bd, &member, err, err_size) != 0)
+		return NULL;
+	const char *mac_text = arg_string(request, "mac", true, err, err_size);
+	if (!mac_text)
+		return NULL;
+	if (member == FDB_NO_MEMBER) {
+		snprintf(err, err_size, "need 'bd' and 'port'");
+		return NULL;
+	}
+	struct rte_ether_addr mac;
+	if (parse_mac(mac_text, mac.addr_bytes) != 0 ||
+	    rte_is_multicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac)) {
+		snprintf(err, err_size, "'%s' is not a unicast MAC address", mac_text);
+		return NULL;
+	}
+	enum fdb_learn_result result = fdb_learn(sw->fdb, fdb_key(bd, &mac), member);
+	return json_string(fdb_learn_result_names[result]);
 }
 
 static int hex_decode(const char *hex, uint8_t *out, size_t max, size_t *length)

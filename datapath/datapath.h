@@ -81,6 +81,7 @@ struct worker {
 	uint64_t packets;
 	uint64_t idle_sleeps;
 	uint64_t iterations;
+	int tid;  /* Linux thread id, for on-CPU time in /proc */
 	volatile bool stop;
 } __rte_cache_aligned;
 

@@ -15,6 +15,9 @@
  */
 #include "datapath.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -106,6 +109,7 @@ int worker_main(void *arg)
 	unsigned empty_polls = 0;
 	uint32_t sleep_us = 1;
 
+	w->tid = (int)syscall(SYS_gettid);
 	rte_rcu_qsbr_thread_register(sw->rcu, w->index);
 	rte_rcu_qsbr_thread_online(sw->rcu, w->index);
 
