@@ -294,46 +294,54 @@ static json_t *json_of(source_node node)
 	return (json_t *)node;
 }
 
+static int source_verror(struct source *source, source_node node,
+			 const char *format, va_list args)
+{
+	char message[512];
+	vsnprintf(message, sizeof(message), format, args);
+	return load_error_set(source->error, source->name,
+			      source->kind == SOURCE_YAML ? yaml_of(node) : NULL,
+			      source->path, "%s", message);
+}
+
 static int source_error(struct source *source, source_node node,
 			const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 static int source_error(struct source *source, source_node node,
 			const char *format, ...)
 {
-	char message[512];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
+	int rc = source_verror(source, node, format, args);
 	va_end(args);
-	return load_error_set(source->error, source->name,
-			      source->kind == SOURCE_YAML ? yaml_of(node) : NULL,
-			      source->path, "%s", message);
+	return rc;
 }
 
 /* Path steps return the previous length; path_leave restores it. A path
  * too long for the buffer is cut, which only shortens error messages. */
-static size_t path_enter_key(struct source *source, const char *key)
+static size_t path_enter(struct source *source, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static size_t path_enter(struct source *source, const char *format, ...)
 {
 	size_t mark = source->path_length;
-	int n = snprintf(source->path + mark, sizeof(source->path) - mark,
-			 "%s%s", mark ? "." : "", key);
-	source->path_length = n < 0 ? mark
-			      : mark + (size_t)n < sizeof(source->path)
-				      ? mark + (size_t)n
-				      : sizeof(source->path) - 1;
+	va_list args;
+	va_start(args, format);
+	vsnprintf(source->path + mark, sizeof(source->path) - mark, format,
+		  args);
+	va_end(args);
+	source->path_length = strlen(source->path);
 	return mark;
+}
+
+static size_t path_enter_key(struct source *source, const char *key)
+{
+	return path_enter(source, "%s%s", source->path_length ? "." : "", key);
 }
 
 static size_t path_enter_index(struct source *source, size_t index)
 {
-	size_t mark = source->path_length;
-	int n = snprintf(source->path + mark, sizeof(source->path) - mark,
-			 "[%zu]", index);
-	source->path_length = n < 0 ? mark
-			      : mark + (size_t)n < sizeof(source->path)
-				      ? mark + (size_t)n
-				      : sizeof(source->path) - 1;
-	return mark;
+	return path_enter(source, "[%zu]", index);
 }
 
 static void path_leave(struct source *source, size_t mark)
@@ -370,6 +378,24 @@ static source_node source_get(struct source *source, source_node map,
 	if (source->kind == SOURCE_YAML)
 		return yaml_mapping_get(source->yaml, yaml_of(map), key);
 	return json_object_get(json_of(map), key);
+}
+
+/* An error about the value of `key` in a mapping (at the mapping when the
+ * key is absent), with the key on the path. */
+static int key_error(struct source *source, source_node map, const char *key,
+		     const char *format, ...) __attribute__((format(printf, 4, 5)));
+
+static int key_error(struct source *source, source_node map, const char *key,
+		     const char *format, ...)
+{
+	source_node node = source_get(source, map, key);
+	size_t mark = path_enter_key(source, key);
+	va_list args;
+	va_start(args, format);
+	source_verror(source, node ? node : map, format, args);
+	va_end(args);
+	path_leave(source, mark);
+	return -1;
 }
 
 static int source_check_keys(struct source *source, source_node map,
@@ -500,9 +526,7 @@ static source_node require_key(struct source *source, source_node map,
 	source_node node = source_get(source, map, key);
 	if (node)
 		return node;
-	size_t mark = path_enter_key(source, key);
-	source_error(source, map, "missing required key '%s'", key);
-	path_leave(source, mark);
+	key_error(source, map, key, "missing required key '%s'", key);
 	return NULL;
 }
 
@@ -800,21 +824,12 @@ static int load_control(struct source *source, source_node map,
 	    read_string_key(source, map, "token", control->token,
 			    sizeof(control->token), false, false))
 		return -1;
-	source_node node = source_get(source, map, "socket");
-	if (node && !control->socket[0]) {
-		size_t mark = path_enter_key(source, "socket");
-		source_error(source, node, "the socket path cannot be empty");
-		path_leave(source, mark);
-		return -1;
-	}
-	node = source_get(source, map, "token");
-	if (node && !control->token[0]) {
-		size_t mark = path_enter_key(source, "token");
-		source_error(source, node,
-			     "an empty token; leave the key out for none");
-		path_leave(source, mark);
-		return -1;
-	}
+	if (source_get(source, map, "socket") && !control->socket[0])
+		return key_error(source, map, "socket",
+				 "the socket path cannot be empty");
+	if (source_get(source, map, "token") && !control->token[0])
+		return key_error(source, map, "token",
+				 "an empty token; leave the key out for none");
 	return 0;
 }
 
@@ -824,50 +839,36 @@ static int check_process(struct source *source, source_node root,
 			 struct switch_config *config)
 {
 	source_node eal = source_get(source, root, "eal");
-	source_node lcores = eal ? source_get(source, eal, "lcores") : NULL;
-	if (lcores) {
-		unsigned count;
-		size_t mark = path_enter_key(source, "eal");
-		path_enter_key(source, "lcores");
-		int rc = 0;
-		if (parse_lcores(config->eal.lcores, &count))
-			rc = source_error(source, lcores,
-					  "'%s' is not an lcore list (like \"0-1\" or "
-					  "\"0,2-3\"; lcores 0..%d)",
-					  config->eal.lcores, SWITCH_LCORE_MAX - 1);
-		else if (count < config->datapath.workers + 1)
-			rc = source_error(source, lcores,
-					  "'%s' gives %u lcore%s; %" PRIu32
-					  " worker%s need%s %" PRIu32
-					  " (the main lcore plus one per worker)",
-					  config->eal.lcores, count,
-					  count == 1 ? "" : "s",
-					  config->datapath.workers,
-					  config->datapath.workers == 1 ? "" : "s",
-					  config->datapath.workers == 1 ? "s" : "",
-					  config->datapath.workers + 1);
-		path_leave(source, mark);
-		if (rc)
-			return -1;
-	} else {
+	const struct datapath_config *datapath = &config->datapath;
+	unsigned count;
+	int rc = 0;
+	size_t mark = path_enter_key(source, "eal");
+	if (!eal || !source_get(source, eal, "lcores"))
 		eal_default_lcores(config);
-	}
-	uint64_t pool_mb = ((uint64_t)config->datapath.mbufs * SWITCH_MBUF_BYTES +
+	else if (parse_lcores(config->eal.lcores, &count))
+		rc = key_error(source, eal, "lcores",
+			       "'%s' is not an lcore list (like \"0-1\" or "
+			       "\"0,2-3\"; lcores 0..%d)",
+			       config->eal.lcores, SWITCH_LCORE_MAX - 1);
+	else if (count < datapath->workers + 1)
+		rc = key_error(source, eal, "lcores",
+			       "'%s' gives %u lcore%s; %" PRIu32 " worker%s need%s "
+			       "%" PRIu32 " (the main lcore plus one per worker)",
+			       config->eal.lcores, count, count == 1 ? "" : "s",
+			       datapath->workers,
+			       datapath->workers == 1 ? "" : "s",
+			       datapath->workers == 1 ? "s" : "",
+			       datapath->workers + 1);
+	uint64_t pool_mb = ((uint64_t)datapath->mbufs * SWITCH_MBUF_BYTES +
 			    (1u << 20) - 1) >> 20;
-	if (pool_mb >= config->eal.memory_mb) {
-		source_node at = eal ? source_get(source, eal, "memory_mb") : NULL;
-		size_t mark = path_enter_key(source, "eal");
-		path_enter_key(source, "memory_mb");
-		source_error(source, at ? at : eal ? eal : root,
-			     "%" PRIu32 " MB cannot hold the mbuf pool: %" PRIu32
-			     " mbufs need about %" PRIu64
-			     " MB (raise memory_mb or lower datapath.mbufs)",
-			     config->eal.memory_mb, config->datapath.mbufs,
-			     pool_mb);
-		path_leave(source, mark);
-		return -1;
-	}
-	return 0;
+	if (!rc && pool_mb >= config->eal.memory_mb)
+		rc = key_error(source, eal ? eal : root, "memory_mb",
+			       "%" PRIu32 " MB cannot hold the mbuf pool: %" PRIu32
+			       " mbufs need about %" PRIu64
+			       " MB (raise memory_mb or lower datapath.mbufs)",
+			       config->eal.memory_mb, datapath->mbufs, pool_mb);
+	path_leave(source, mark);
+	return rc;
 }
 
 /* ---- Desired state: fdb, ports, bridge domains -------------------------- */
@@ -894,15 +895,11 @@ static int load_fdb(struct source *source, source_node map,
 	source_node node = source_get(source, map, "limit");
 	if (read_u32_key(source, map, "limit", 0, fdb->capacity, &fdb->limit))
 		return -1;
-	if (!node && fdb->limit > fdb->capacity) {
-		size_t mark = path_enter_key(source, "capacity");
-		source_error(source, source_get(source, map, "capacity"),
-			     "%" PRIu32 " is below fdb.limit (%" PRIu32
-			     "); give a lower limit with it",
-			     fdb->capacity, fdb->limit);
-		path_leave(source, mark);
-		return -1;
-	}
+	if (!node && fdb->limit > fdb->capacity)
+		return key_error(source, map, "capacity",
+				 "%" PRIu32 " is below fdb.limit (%" PRIu32
+				 "); give a lower limit with it",
+				 fdb->capacity, fdb->limit);
 	return 0;
 }
 
@@ -930,42 +927,31 @@ static int load_port(struct source *source, source_node map,
 	    read_u32_key(source, map, "rx_queues", 0, 64, &port->rx_queues))
 		return -1;
 	port->admin_up = admin == 0;
-	if (port->mtu && port->mtu < 68) {
-		size_t mark = path_enter_key(source, "mtu");
-		source_error(source, source_get(source, map, "mtu"),
-			     "%" PRIu32 " is below the IPv4 minimum of 68 "
-			     "(0 = the PMD's default)",
-			     port->mtu);
-		path_leave(source, mark);
-		return -1;
-	}
+	if (port->mtu && port->mtu < 68)
+		return key_error(source, map, "mtu",
+				 "%" PRIu32 " is below the IPv4 minimum of 68 "
+				 "(0 = the PMD's default)",
+				 port->mtu);
 	size_t device = device_name_length(port->devargs);
-	int rc = 0;
-	size_t mark = source->path_length;
-	if (!device) {
-		path_enter_key(source, "devargs");
-		rc = source_error(source, source_get(source, map, "devargs"),
-				  "'%s' does not start with a device name "
-				  "(like net_pcap0 or 0000:01:00.0)",
-				  port->devargs);
-	}
-	for (size_t i = 0; !rc && i < index; i++) {
+	if (!device)
+		return key_error(source, map, "devargs",
+				 "'%s' does not start with a device name (like "
+				 "net_pcap0 or 0000:01:00.0)",
+				 port->devargs);
+	/* At most 64 ports: pairwise is fine. */
+	for (size_t i = 0; i < index; i++) {
 		const struct port_config *other = &config->ports[i];
-		if (!strcmp(other->name, port->name)) {
-			path_enter_key(source, "name");
-			rc = source_error(source, source_get(source, map, "name"),
-					  "duplicate port name '%s' (also ports[%zu])",
-					  port->name, i);
-		} else if (device_name_length(other->devargs) == device &&
-			   !strncmp(other->devargs, port->devargs, device)) {
-			path_enter_key(source, "devargs");
-			rc = source_error(source, source_get(source, map, "devargs"),
-					  "device '%.*s' is already used by port '%s'",
-					  (int)device, port->devargs, other->name);
-		}
+		if (!strcmp(other->name, port->name))
+			return key_error(source, map, "name",
+					 "duplicate port name '%s' (also ports[%zu])",
+					 port->name, i);
+		if (device_name_length(other->devargs) == device &&
+		    !strncmp(other->devargs, port->devargs, device))
+			return key_error(source, map, "devargs",
+					 "device '%.*s' is already used by port '%s'",
+					 (int)device, port->devargs, other->name);
 	}
-	path_leave(source, mark);
-	return rc;
+	return 0;
 }
 
 static int load_ports(struct source *source, source_node root,
@@ -1061,31 +1047,26 @@ static int load_member(struct source *source, source_node map,
 		return -1;
 	member->split_horizon = (uint8_t)split_horizon;
 	int slot = member_slot(config, member->port, member->vid);
-	size_t mark = path_enter_key(source, "port");
-	source_node port = source_get(source, map, "port");
-	int rc = 0;
 	if (slot < 0)
-		rc = source_error(source, port, "port '%s' is not defined in ports",
-				  member->port);
-	else if (index->member_bd[slot] == bd_index + 1)
-		rc = source_error(source, port,
-				  "port '%s' vid %u is listed twice in this "
-				  "bridge domain",
-				  member->port, member->vid);
-	else if (index->member_bd[slot])
-		rc = source_error(source, port,
-				  "port '%s' vid %u is already a member of bridge "
-				  "domain '%s'",
-				  member->port, member->vid,
-				  config->bds[index->member_bd[slot] - 1].name);
-	else if (++index->n_members > SWITCH_MAX_MEMBERS)
-		rc = source_error(source, port,
-				  "more than %d members in all bridge domains",
-				  SWITCH_MAX_MEMBERS);
-	else
-		index->member_bd[slot] = (uint16_t)(bd_index + 1);
-	path_leave(source, mark);
-	return rc;
+		return key_error(source, map, "port",
+				 "port '%s' is not defined in ports", member->port);
+	if (index->member_bd[slot] == bd_index + 1)
+		return key_error(source, map, "port",
+				 "port '%s' vid %u is listed twice in this bridge "
+				 "domain",
+				 member->port, member->vid);
+	if (index->member_bd[slot])
+		return key_error(source, map, "port",
+				 "port '%s' vid %u is already a member of bridge "
+				 "domain '%s'",
+				 member->port, member->vid,
+				 config->bds[index->member_bd[slot] - 1].name);
+	if (++index->n_members > SWITCH_MAX_MEMBERS)
+		return key_error(source, map, "port",
+				 "more than %d members in all bridge domains",
+				 SWITCH_MAX_MEMBERS);
+	index->member_bd[slot] = (uint16_t)(bd_index + 1);
+	return 0;
 }
 
 static int load_static_mac(struct source *source, source_node map,
@@ -1104,63 +1085,48 @@ static int load_static_mac(struct source *source, source_node map,
 	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &entry->vid))
 		return -1;
 
-	size_t mark = path_enter_key(source, "mac");
-	source_node node = source_get(source, map, "mac");
-	int rc = 0;
 	static const uint8_t zero[6];
 	if (!parse_mac(text, entry->mac))
-		rc = source_error(source, node,
-				  "'%s' is not a MAC address (six hex bytes like "
-				  "02:00:00:00:00:01)",
-				  text);
-	else if (entry->mac[0] & 1)
-		rc = source_error(source, node,
-				  "%s is a multicast address; static MACs must be "
-				  "unicast",
-				  text);
-	else if (!memcmp(entry->mac, zero, sizeof(zero)))
-		rc = source_error(source, node,
-				  "00:00:00:00:00:00 is not a station address");
-	if (!rc) {
-		size_t i = hash_bytes(entry->mac, 6) & index->macs_mask;
-		for (; index->macs[i]; i = (i + 1) & index->macs_mask) {
-			const struct static_mac_config *other =
-				&bd->static_macs[index->macs[i] - 1];
-			if (!memcmp(other->mac, entry->mac, 6)) {
-				char mac[18];
-				format_mac(entry->mac, mac);
-				rc = source_error(source, node,
-						  "static MAC %s is listed twice in "
-						  "bridge domain '%s' (also "
-						  "static_macs[%u])",
-						  mac, bd->name, index->macs[i] - 1);
-				break;
-			}
+		return key_error(source, map, "mac",
+				 "'%s' is not a MAC address (six hex bytes like "
+				 "02:00:00:00:00:01)",
+				 text);
+	if (entry->mac[0] & 1)
+		return key_error(source, map, "mac",
+				 "%s is a multicast address; static MACs must be "
+				 "unicast",
+				 text);
+	if (!memcmp(entry->mac, zero, sizeof(zero)))
+		return key_error(source, map, "mac",
+				 "00:00:00:00:00:00 is not a station address");
+	size_t i = hash_bytes(entry->mac, 6) & index->macs_mask;
+	for (; index->macs[i]; i = (i + 1) & index->macs_mask) {
+		size_t other = index->macs[i] - 1;
+		if (!memcmp(bd->static_macs[other].mac, entry->mac, 6)) {
+			char mac[18];
+			format_mac(entry->mac, mac);
+			return key_error(source, map, "mac",
+					 "static MAC %s is listed twice in bridge "
+					 "domain '%s' (also static_macs[%zu])",
+					 mac, bd->name, other);
 		}
-		if (!rc)
-			index->macs[i] = (uint32_t)mac_index + 1;
 	}
-	path_leave(source, mark);
-	if (rc)
-		return -1;
+	index->macs[i] = (uint32_t)mac_index + 1;
 
 	int slot = member_slot(config, entry->port, entry->vid);
-	mark = path_enter_key(source, "port");
-	node = source_get(source, map, "port");
 	if (slot < 0)
-		rc = source_error(source, node, "port '%s' is not defined in ports",
-				  entry->port);
-	else if (index->member_bd[slot] != bd_index + 1)
-		rc = source_error(source, node,
-				  "port '%s' vid %u is not a member of bridge "
-				  "domain '%s'",
-				  entry->port, entry->vid, bd->name);
-	else if (++index->n_static_macs > config->fdb.capacity)
-		rc = source_error(source, node,
-				  "more static MACs than fdb.capacity (%" PRIu32 ")",
-				  config->fdb.capacity);
-	path_leave(source, mark);
-	return rc;
+		return key_error(source, map, "port",
+				 "port '%s' is not defined in ports", entry->port);
+	if (index->member_bd[slot] != bd_index + 1)
+		return key_error(source, map, "port",
+				 "port '%s' vid %u is not a member of bridge "
+				 "domain '%s'",
+				 entry->port, entry->vid, bd->name);
+	if (++index->n_static_macs > config->fdb.capacity)
+		return key_error(source, map, "port",
+				 "more static MACs than fdb.capacity (%" PRIu32 ")",
+				 config->fdb.capacity);
+	return 0;
 }
 
 /* members or static_macs of one BD: a list, each item read by `load`. */
@@ -1237,28 +1203,19 @@ static int load_bd(struct source *source, source_node map,
 	size_t slot = hash_bytes(bd->name, strlen(bd->name)) & index->names_mask;
 	for (; index->names[slot]; slot = (slot + 1) & index->names_mask) {
 		size_t other = index->names[slot] - 1;
-		if (!strcmp(config->bds[other].name, bd->name)) {
-			size_t mark = path_enter_key(source, "name");
-			source_error(source, source_get(source, map, "name"),
-				     "duplicate bridge domain name '%s' (also "
-				     "bridge_domains[%zu])",
-				     bd->name, other);
-			path_leave(source, mark);
-			return -1;
-		}
+		if (!strcmp(config->bds[other].name, bd->name))
+			return key_error(source, map, "name",
+					 "duplicate bridge domain name '%s' (also "
+					 "bridge_domains[%zu])",
+					 bd->name, other);
 	}
 	index->names[slot] = (uint32_t)bd_index + 1;
-	if (bd->id) {
-		if (index->id_used[bd->id]) {
-			size_t mark = path_enter_key(source, "id");
-			source_error(source, source_get(source, map, "id"),
-				     "bridge domain id %u is already used by '%s'",
-				     bd->id, switch_config_bd_by_id(config, bd->id)->name);
-			path_leave(source, mark);
-			return -1;
-		}
-		index->id_used[bd->id] = true;
-	}
+	if (bd->id && index->id_used[bd->id])
+		return key_error(source, map, "id",
+				 "bridge domain id %u is already used by '%s'",
+				 bd->id,
+				 switch_config_bd_by_id(config, bd->id)->name);
+	index->id_used[bd->id] = bd->id != 0; /* 0: assigned later */
 	return load_bd_list(source, map, "members", true, config, index,
 			    bd_index) ||
 			       load_bd_list(source, map, "static_macs", false,
