@@ -742,9 +742,25 @@ static int check_eal_arg(struct source *source, source_node node,
 
 /* ---- Process-level sections (YAML only) --------------------------------- */
 
-static int load_datapath(struct source *source, source_node map,
-			 struct datapath_config *datapath)
+/* A section of the root, when present, with its key on the path. */
+static int load_section(struct source *source, source_node root,
+			const char *key, struct switch_config *config,
+			int (*load)(struct source *, source_node,
+				    struct switch_config *))
 {
+	source_node node = source_get(source, root, key);
+	if (!node)
+		return 0;
+	size_t mark = path_enter_key(source, key);
+	int rc = load(source, node, config);
+	path_leave(source, mark);
+	return rc;
+}
+
+static int load_datapath(struct source *source, source_node map,
+			 struct switch_config *config)
+{
+	struct datapath_config *datapath = &config->datapath;
 	static const char *const keys[] = { "workers", "idle_sleep_max_us",
 					    "mbufs", "rx_burst", "drain_us",
 					    NULL };
@@ -815,8 +831,9 @@ static int load_eal(struct source *source, source_node map,
 }
 
 static int load_control(struct source *source, source_node map,
-			struct control_config *control)
+			struct switch_config *config)
 {
+	struct control_config *control = &config->control;
 	static const char *const keys[] = { "socket", "token", NULL };
 	if (source_check_keys(source, map, keys) ||
 	    read_string_key(source, map, "socket", control->socket,
@@ -877,8 +894,9 @@ static const char *const clock_names[] = { "system", "manual", NULL };
 static const char *const admin_names[] = { "up", "down", NULL };
 
 static int load_fdb(struct source *source, source_node map,
-		    struct fdb_settings *fdb)
+		    struct switch_config *config)
 {
+	struct fdb_settings *fdb = &config->fdb;
 	static const char *const keys[] = { "capacity", "limit", "age_seconds",
 					    "clock", NULL };
 	unsigned clock = fdb->clock;
@@ -1270,47 +1288,14 @@ static int load_bds(struct source *source, source_node root,
 static int load_desired(struct source *source, source_node root,
 			struct switch_config *config)
 {
-	source_node fdb = source_get(source, root, "fdb");
-	if (fdb) {
-		size_t mark = path_enter_key(source, "fdb");
-		int rc = load_fdb(source, fdb, &config->fdb);
-		path_leave(source, mark);
-		if (rc)
-			return -1;
-	}
-	return load_ports(source, root, config) ||
+	return load_section(source, root, "fdb", config, load_fdb) ||
+		       load_ports(source, root, config) ||
 		       load_bds(source, root, config)
 		       ? -1
 		       : 0;
 }
 
 /* ---- YAML --------------------------------------------------------------- */
-
-static int load_section(struct source *source, source_node root,
-			const char *key, struct switch_config *config,
-			int (*load)(struct source *, source_node,
-				    struct switch_config *))
-{
-	source_node node = source_get(source, root, key);
-	if (!node)
-		return 0;
-	size_t mark = path_enter_key(source, key);
-	int rc = load(source, node, config);
-	path_leave(source, mark);
-	return rc;
-}
-
-static int load_datapath_section(struct source *source, source_node map,
-				 struct switch_config *config)
-{
-	return load_datapath(source, map, &config->datapath);
-}
-
-static int load_control_section(struct source *source, source_node map,
-				struct switch_config *config)
-{
-	return load_control(source, map, &config->control);
-}
 
 static int load_yaml_root(struct source *source, source_node root,
 			  struct switch_config *config)
@@ -1319,14 +1304,12 @@ static int load_yaml_root(struct source *source, source_node root,
 					    "fdb", "ports", "bridge_domains",
 					    NULL };
 	if (source_check_keys(source, root, keys) ||
-	    load_section(source, root, "datapath", config,
-			 load_datapath_section) ||
+	    load_section(source, root, "datapath", config, load_datapath) ||
 	    load_section(source, root, "eal", config, load_eal) ||
 	    check_process(source, root, config))
 		return -1;
 	control_default_socket(config); /* after file_prefix, before socket */
-	return load_section(source, root, "control", config,
-			    load_control_section) ||
+	return load_section(source, root, "control", config, load_control) ||
 		       load_desired(source, root, config)
 		       ? -1
 		       : 0;
