@@ -463,9 +463,16 @@ static source_node source_item(struct source *source, source_node list,
 static int source_string(struct source *source, source_node node, char *out,
 			 size_t size)
 {
-	if (source->kind == SOURCE_YAML)
-		return yaml_read_string(source->yaml, yaml_of(node),
-					source->path, out, size, source->error);
+	if (source->kind == SOURCE_YAML) {
+		if (yaml_read_string(source->yaml, yaml_of(node), source->path,
+				     out, size, source->error))
+			return -1;
+		/* "\0" in a quoted scalar would silently cut the text. */
+		if (yaml_of(node)->data.scalar.length != strlen(out))
+			return source_error(source, node,
+					    "contains a NUL character");
+		return 0;
+	}
 	const json_t *json = json_of(node);
 	if (!json_is_string(json))
 		return source_error(source, node, "expected a string, found %s",

@@ -396,6 +396,8 @@ static const struct error_case yaml_errors[] = {
 	/* Names. */
 	{ "name_space", "ports:\n  - name: \"p 0\"\n    devargs: net_null0\n", 2,
 	  11, "ports[0].name", "character 2 (0x20) is not allowed in a name" },
+	{ "name_nul", "ports:\n  - name: \"p0\\0x\"\n    devargs: net_null0\n", 2,
+	  11, "ports[0].name", "contains a NUL character" },
 	{ "name_empty", "ports:\n  - name: \"\"\n    devargs: net_null0\n", 2,
 	  11, "ports[0].name", "a name cannot be empty" },
 	{ "name_too_long",
