@@ -329,9 +329,12 @@ static struct substrate *load_tree(struct graphml_load *load, xmlDoc *document,
 	}
 	struct graphml_data data;
 	read_data(load, graph, &data);
-	load->substrate = substrate_create(
-		data.value[GRAPHML_GRAPH_LABEL][0] ? data.value[GRAPHML_GRAPH_LABEL]
-						   : data.value[GRAPHML_GRAPH_NETWORK]);
+	char name[SUBSTRATE_ID_SIZE];
+	copy_truncated(name, sizeof(name),
+		       data.value[GRAPHML_GRAPH_LABEL][0]
+			       ? data.value[GRAPHML_GRAPH_LABEL]
+			       : data.value[GRAPHML_GRAPH_NETWORK]);
+	load->substrate = substrate_create(name);
 	if (!load->substrate) {
 		graphml_error(load, NULL, "", "out of memory");
 		return NULL;

@@ -251,10 +251,21 @@ static int read_endpoint(struct yaml_substrate_load *load, yaml_node_t *node,
 	if (yaml_read_string(load->file, node, field, text, sizeof(text),
 			     load->error))
 		return -1;
-	/* A whole node id first: ids may hold colons, port names may not. */
-	char *colon = substrate_node_lookup(load->substrate, text) >= 0
-			      ? NULL
-			      : strrchr(text, ':');
+	/* Split at the last colon (port names hold none) when that names a
+	 * node and one of its ports; else the whole text may be a node id
+	 * holding colons, with a new port. */
+	char *colon = strrchr(text, ':');
+	if (colon) {
+		*colon = '\0';
+		int split_node = substrate_node_lookup(load->substrate, text);
+		bool split_fits = split_node >= 0 &&
+				  substrate_port_lookup(load->substrate,
+							(uint32_t)split_node,
+							colon + 1) >= 0;
+		*colon = ':';
+		if (!split_fits && substrate_node_lookup(load->substrate, text) >= 0)
+			colon = NULL;
+	}
 	port[0] = '\0';
 	if (colon) {
 		*colon = '\0';
@@ -520,13 +531,42 @@ static void write_string(FILE *stream, const char *text)
 		return;
 	}
 	fputc('"', stream);
-	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(stream, "\\%c", *c);
-		else if (*c < 0x20 || *c == 0x7f)
-			fprintf(stream, "\\x%02x", *c);
+	const unsigned char *c = (const unsigned char *)text;
+	while (*c) {
+		/* Decode one UTF-8 character (the loaders only make valid
+		 * UTF-8: libyaml checks it, libxml2 too). */
+		uint32_t code = *c;
+		int length = code < 0x80 ? 1 : code < 0xe0 ? 2 : code < 0xf0 ? 3 : 4;
+		bool valid = code < 0x80 || code >= 0xc0;
+		if (length > 1)
+			code &= 0x3f >> (length - 1);
+		for (int i = 1; i < length; i++) {
+			if ((c[i] & 0xc0) != 0x80) {
+				valid = false;
+				break;
+			}
+			code = (code << 6) | (c[i] & 0x3f);
+		}
+		/* What YAML reads back as itself inside double quotes:
+		 * printable, and no line break (NEL, LS, PS fold). */
+		if (!valid) {
+			length = 1;
+			code = 0xfffd; /* written escaped: the file stays valid */
+		}
+		bool printable = valid && ((code >= 0x20 && code <= 0x7e) ||
+				 (code >= 0xa0 && code <= 0xd7ff && code != 0x2028 &&
+				  code != 0x2029) ||
+				 (code >= 0xe000 && code <= 0xfffd && code != 0xfeff) ||
+				 (code >= 0x10000 && code <= 0x10ffff));
+		if (code == '"' || code == '\\')
+			fprintf(stream, "\\%c", (char)code);
+		else if (!printable && code < 0x100)
+			fprintf(stream, "\\x%02x", code);
+		else if (!printable)
+			fprintf(stream, "\\u%04x", code);
 		else
-			fputc(*c, stream);
+			fwrite(c, 1, length, stream);
+		c += length;
 	}
 	fputc('"', stream);
 }
