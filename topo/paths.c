@@ -284,6 +284,32 @@ static inline double link_cost(const struct substrate *substrate,
 	}
 }
 
+/* The same three, from an arc: what the hot loops use. */
+static inline bool arc_usable(const struct path_constraints *constraints,
+			      const struct substrate_arc *arc)
+{
+	double available = constraints->residual
+				   ? constraints->residual[arc->link]
+				   : arc->bandwidth;
+	if (available < constraints->min_bandwidth)
+		return false;
+	return !constraints->link_allowed ||
+	       constraints->link_allowed(arc->link, constraints->context);
+}
+
+static inline double arc_cost(const struct path_constraints *constraints,
+			      const struct substrate_arc *arc)
+{
+	switch (constraints->metric) {
+	case PATH_METRIC_LATENCY:
+		return arc->latency;
+	case PATH_METRIC_WEIGHTS:
+		return constraints->link_cost[arc->link];
+	default:
+		return 1.0;
+	}
+}
+
 /* One search. `heuristic`, when not NULL, is a label set of exact
  * distances to `target` in a supergraph (Yen's unblocked tree): used as A*
  * estimate and to drop nodes that cannot reach the target (within the
@@ -338,8 +364,9 @@ static bool search_run(struct substrate_search *search, struct labels *labels,
 		double latency = labels->latency[node];
 		uint32_t hops = labels->hops[node] + 1;
 		for (uint32_t a = arc_start[node]; a < arc_start[node + 1]; a++) {
-			uint32_t link = arcs[a].link;
-			uint32_t next = arcs[a].neighbour;
+			const struct substrate_arc *arc = &arcs[a];
+			uint32_t link = arc->link;
+			uint32_t next = arc->neighbour;
 			bool seen = labelled(labels, next);
 			if (seen && labels->heap_position[next] == HEAP_SETTLED)
 				continue;
@@ -350,11 +377,10 @@ static bool search_run(struct substrate_search *search, struct labels *labels,
 			if (h && !labelled(h, next))
 				continue; /* cannot reach the target */
 			double next_distance =
-				distance + link_cost(substrate, constraints, link);
+				distance + arc_cost(constraints, arc);
 			if (seen && next_distance >= labels->distance[next])
 				continue;
-			double next_latency =
-				latency + substrate->links[link].latency;
+			double next_latency = latency + arc->latency;
 			if (over_bounds(constraints, next_latency, hops))
 				continue;
 			if (latency_bound_by_h &&
@@ -364,7 +390,7 @@ static bool search_run(struct substrate_search *search, struct labels *labels,
 			if (hop_bound_by_h &&
 			    hops + h->distance[next] > constraints->max_hops)
 				continue;
-			if (!link_usable(substrate, constraints, link))
+			if (!arc_usable(constraints, arc))
 				continue;
 			labels->mark[next] = labels->generation;
 			labels->distance[next] = next_distance;
@@ -561,8 +587,7 @@ int substrate_hop_distances(struct substrate_search *search, uint32_t source,
 		     a < substrate->arc_start[node + 1]; a++) {
 			uint32_t next = substrate->arcs[a].neighbour;
 			if (distance[next] != UINT32_MAX ||
-			    !link_usable(substrate, constraints,
-					 substrate->arcs[a].link))
+			    !arc_usable(constraints, &substrate->arcs[a]))
 				continue;
 			distance[next] = hops;
 			search->queue[tail++] = next;

@@ -440,10 +440,13 @@ int substrate_finalize(struct substrate *substrate)
 		start[n + 1] += start[n];
 	memcpy(fill, start, (size_t)nodes * sizeof(*fill));
 	for (uint32_t l = 0; l < links; l++) {
-		uint32_t u = substrate->links[l].ends[0].node;
-		uint32_t v = substrate->links[l].ends[1].node;
-		arcs[fill[u]++] = (struct substrate_arc){ l, v };
-		arcs[fill[v]++] = (struct substrate_arc){ l, u };
+		const struct substrate_link *link = &substrate->links[l];
+		uint32_t u = link->ends[0].node;
+		uint32_t v = link->ends[1].node;
+		arcs[fill[u]++] = (struct substrate_arc){ l, v, link->latency,
+							  link->bandwidth };
+		arcs[fill[v]++] = (struct substrate_arc){ l, u, link->latency,
+							  link->bandwidth };
 	}
 
 	/* Components, reusing `fill` as the union-find forest. */

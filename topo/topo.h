@@ -236,10 +236,14 @@ struct substrate_link {
 };
 
 /* One direction of a link in the adjacency: from the node whose arc list
- * holds it, over `link`, to `neighbour`. */
+ * holds it, over `link`, to `neighbour`. Latency and bandwidth are copies
+ * of the link's, so the hot loops read the arc array in order instead of
+ * jumping into the (much wider) link array once per arc. */
 struct substrate_arc {
 	uint32_t link;
 	uint32_t neighbour;
+	double latency;
+	double bandwidth;
 };
 
 struct substrate_id_index; /* private: open-addressing hash of ids */
