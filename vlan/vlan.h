@@ -31,49 +31,56 @@
  * and VID 2001 on another: the VID given to vlan_port_egress() is the
  * output member's, so translation is just a tag rewrite.
  *
- * Port modes, ingress (frame as received -> verdict, VID, tags stripped).
- * "Own tag": outermost tag whose TPID is the port's `tpid`. "C-tag": a
- * 0x8100 tag inside it. Parse errors come first: a frame that is truncated
- * inside its tag stack is `truncated`, a third tag is `too_deep`, on every
- * port. Untagged frames take the port's `pcp`; tagged ones keep theirs.
+ * Ingress: vlan_port_classify(). "VID/1" means accepted in that VID with
+ * 1 tag to strip; drops are named without their "vlan_" prefix. "Own tag":
+ * the outermost tag has the port's `tpid`. "C-tag": a 0x8100 tag. "QinQ":
+ * a trunk-mode port with inner_tags = 1. Rows are checked top-down, so a
+ * cut or too deep stack is that on every port, whatever else it is.
  *
- *   input                  access            trunk           native-*         tunnel
- *   untagged               VID, strip 0      untagged_not_.. native, strip 0  VID, strip 0
- *   own tag VID 0          VID, strip 1      untagged_not_.. native, strip 1  (see below)
- *     (priority tag)
- *   own tag, VID allowed   tagged_on_access  VID, strip 1    VID, strip 1     (see below)
- *   own tag, not allowed   tagged_on_access  not_allowed     not_allowed
- *     (or VID 4095)
- *   other TPID outermost   tagged_on_access  tpid_mismatch   tpid_mismatch
- *   own tag + C-tag        tagged_on_access  too_deep, or VID, strip 1 when the
- *                                            port is QinQ (inner_tags = 1)
- *   own tag + other tag    tagged_on_access  too_deep, or tpid_mismatch when QinQ
+ *   frame                   access            trunk          native-*
+ *   cut inside its stack    truncated         truncated      truncated
+ *   three tags              too_deep          too_deep       too_deep
+ *   untagged                port VID/0        untagged_not_  native/0
+ *                                             allowed
+ *   own tag with VID 0      port VID/1        untagged_not_  native/1
+ *     (priority tag)                          allowed
+ *   own tag, VID allowed    tagged_on_access  VID/1          VID/1
+ *   own tag, VID not        tagged_on_access  not_allowed    not_allowed
+ *     allowed (or 4095)
+ *   other TPID outermost    tagged_on_access  tpid_mismatch  tpid_mismatch
+ *   accepted own tag        tagged_on_access  QinQ: as without it (the
+ *     + a C-tag inside                        C-tag is kept); else too_deep
+ *   accepted own tag        tagged_on_access  QinQ: tpid_mismatch;
+ *     + another tag inside                    else too_deep
  *
- *   tunnel (dot1q-tunnel, the customer side of QinQ): every frame belongs to
- *   the port's VID and keeps all its bytes (strip 0); it may carry one
- *   customer C-tag (0x8100, any VID including 0), whose PCP it takes. An
- *   outermost tag of another TPID is tpid_mismatch; two tags are too_deep
- *   (with the S-tag pushed at egress they would be three).
+ *   tunnel (dot1q-tunnel, the customer side of QinQ): every frame is the
+ *   port's VID/0, all its bytes kept. It may carry one customer C-tag
+ *   (0x8100, any VID including 0 and 4095). An outermost tag of another
+ *   TPID is tpid_mismatch; two tags are too_deep (with the S-tag pushed at
+ *   egress they would be three).
  *
- * Port modes, egress (a frame of VID `vid` leaving the port):
+ *   PCP and DEI: from the own tag (the customer C-tag on a tunnel port),
+ *   else the port's `pcp` and DEI 0. They go into any tag pushed at egress.
  *
- *   mode              vid == port vid     vid allowed   otherwise     inner tags
- *   access            untagged            -             not_allowed   0
- *   tunnel            untagged            -             not_allowed   1
- *   trunk             -                   push          not_allowed   inner_tags
- *   native-untagged   untagged (native)   push          not_allowed   0 / inner_tags
- *   native-tagged     push (native)       push          not_allowed   inner_tags
+ * Egress: vlan_port_egress(port, vid) for a frame of `vid` (the output
+ * member's VID on this port). Inner tags: how many tags the frame may
+ * still carry inside (after the port's own tag, if any).
  *
- * "Inner tags" is how many tags the frame may still carry inside (after the
- * port's own tag, if any). vlan_rewrite() drops a frame carrying more as
- * too_deep, so a port emits only frames it would itself accept: a C-tag
- * never leaves untagged through an access or native-untagged port, where it
- * would be read as the port's own tag (the double-tagging VLAN hop).
+ *   mode             vid == port VID    vid allowed  otherwise    inner tags
+ *   access           untagged           -            not_allowed  0
+ *   tunnel           untagged           -            not_allowed  1
+ *   trunk            -                  push         not_allowed  inner_tags
+ *   native-untagged  untagged (native)  push         not_allowed  0 / pushed:
+ *                                                                 inner_tags
+ *   native-tagged    push (native)      push         not_allowed  inner_tags
+ *
+ * vlan_rewrite() drops a frame carrying more inner tags as too_deep, so a
+ * port emits only frames it would itself accept: a C-tag never leaves
+ * untagged through an access or native-untagged port, where it would be
+ * read as the port's own tag (the double-tagging VLAN hop).
  *
  * The native VID is in the allowed set (vlan_port_init puts it there and
- * vlan_port_check insists), so it is also accepted tagged. PCP and DEI of
- * the classifying tag (or of the customer C-tag on a tunnel port, or the
- * port's default for untagged frames) go into any tag pushed at egress.
+ * vlan_port_check insists), so it is also accepted tagged.
  */
 #ifndef LOOM_VLAN_H
 #define LOOM_VLAN_H
@@ -132,7 +139,7 @@ enum vlan_verdict {
 extern const char *const vlan_verdict_names[VLAN_VERDICT_MAX];
 extern const char *const vlan_verdict_descriptions[VLAN_VERDICT_MAX];
 
-/* ---- Tags ----------------------------------------------------------------- */
+/* ---- Tags ------------------------------------------------------------- */
 
 static inline uint16_t vlan_read16(const uint8_t *p)
 {
@@ -293,7 +300,7 @@ static inline int vlan_set_pcp(uint8_t *frame, size_t length, uint8_t pcp)
 	return 0;
 }
 
-/* ---- Ports ---------------------------------------------------------------- */
+/* ---- Ports ------------------------------------------------------------ */
 
 /* Port modes. _(name, "config name", "description") */
 #define foreach_vlan_port_mode                                                 \
