@@ -73,9 +73,9 @@ struct worker {
 	uint16_t tx_count[VSWITCH_MAX_PORTS];
 	uint32_t tx_pending; /* sum of tx_count */
 	struct rte_mbuf *tx[VSWITCH_MAX_PORTS][DATAPATH_TX_BUFFER];
-	/* Lengths of buffered frames: a PMD may free an mbuf as soon as it
-	 * is sent, so bytes are counted from these. */
-	uint32_t tx_bytes_pending[VSWITCH_MAX_PORTS][DATAPATH_TX_BUFFER];
+	/* Bytes buffered per port: a PMD may free an mbuf as soon as it is
+	 * sent, so bytes are summed when buffered. */
+	uint64_t tx_bytes[VSWITCH_MAX_PORTS];
 	/* Cycle accounting: cycles spent on bursts that carried packets. */
 	uint64_t busy_cycles;
 	uint64_t packets;

@@ -50,15 +50,16 @@ static void worker_send(struct worker *w, const struct datapath_table *table,
 	if (p->tx_shared)
 		rte_spinlock_unlock(p->tx_lock);
 	uint64_t *pc = w->counters->port[port];
+	uint64_t bytes = w->tx_bytes[port];
+	w->tx_bytes[port] = 0;
 	pc[VSWITCH_PORT_tx_packets] += sent;
 	if (unlikely(sent < n)) {
 		w->counters->drops[VSWITCH_DROP_tx_full] += n - sent;
 		pc[VSWITCH_PORT_drops] += n - sent;
+		for (uint16_t i = sent; i < n; i++)
+			bytes -= rte_pktmbuf_pkt_len(pkts[i]);
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 	}
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += w->tx_bytes_pending[port][i];
 	pc[VSWITCH_PORT_tx_bytes] += bytes;
 }
 
@@ -82,11 +83,13 @@ static void worker_collect(struct worker *w, const struct datapath_table *table)
 		if (w->tx_count[port] + n > DATAPATH_TX_BUFFER)
 			worker_send(w, table, port);
 		uint16_t base = w->tx_count[port];
+		uint64_t bytes = 0;
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = out->pkts[port][i];
 			w->tx[port][base + i] = m;
-			w->tx_bytes_pending[port][base + i] = rte_pktmbuf_pkt_len(m);
+			bytes += rte_pktmbuf_pkt_len(m);
 		}
+		w->tx_bytes[port] += bytes;
 		w->tx_count[port] = (uint16_t)(base + n);
 		w->tx_pending += n;
 		if (w->tx_count[port] >= VSWITCH_BURST)

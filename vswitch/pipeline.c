@@ -26,10 +26,45 @@ static inline void count_drop(struct vswitch_context *ctx, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
+/* Counting runs: consecutive frames of one member are counted with one
+ * update, so a burst of one flow costs one counter write, not one per
+ * frame. */
+struct counter_run {
+	uint16_t member;
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+static inline void run_flush(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
+			     struct counter_run *run, unsigned packets_index,
+			     unsigned bytes_index)
+{
+	if (run->packets) {
+		counters[run->member][packets_index] += run->packets;
+		counters[run->member][bytes_index] += run->bytes;
+	}
+	run->packets = 0;
+	run->bytes = 0;
+}
+
+static inline void run_add(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
+			   struct counter_run *run, uint16_t member,
+			   uint32_t bytes, unsigned packets_index,
+			   unsigned bytes_index)
+{
+	if (unlikely(run->member != member)) {
+		run_flush(counters, run, packets_index, bytes_index);
+		run->member = member;
+	}
+	run->packets++;
+	run->bytes += bytes;
+}
+
 /* Puts the frame in the output slot of the member's port, adding its tag
  * when the member is a VLAN. The mbuf must be private (refcnt 1) for VLAN
  * members; untagged members may share it. */
 static inline void member_emit(struct vswitch_context *ctx,
+			       struct counter_run *tx_run,
 			       const struct vswitch_member *out,
 			       struct rte_mbuf *m, uint16_t pcp_tci)
 {
@@ -45,15 +80,14 @@ static inline void member_emit(struct vswitch_context *ctx,
 	uint16_t port = out->port;
 	o->pkts[port][o->count[port]++] = m;
 	o->dirty |= UINT64_C(1) << port;
-	uint64_t *mc = ctx->counters->member[out->id];
-	mc[VSWITCH_MEMBER_tx_packets]++;
-	mc[VSWITCH_MEMBER_tx_bytes] += rte_pktmbuf_pkt_len(m);
+	run_add(ctx->counters->member, tx_run, out->id, rte_pktmbuf_pkt_len(m),
+		VSWITCH_MEMBER_tx_packets, VSWITCH_MEMBER_tx_bytes);
 }
 
 /* One copy to every other member of the BD, exactly once each. Copies that
  * need their own header (VLAN members) are deep copies; untagged members
  * share the frame by reference count. */
-static void bd_flood(struct vswitch_context *ctx,
+static void bd_flood(struct vswitch_context *ctx, struct counter_run *tx_run,
 		     const struct vswitch_table *table,
 		     const struct vswitch_bd *bd,
 		     const struct vswitch_member *in, struct rte_mbuf *m,
@@ -89,7 +123,7 @@ static void bd_flood(struct vswitch_context *ctx,
 	for (unsigned i = 0; i < n_targets; i++) {
 		const struct vswitch_member *out = targets[i];
 		if (out->vid == 0) {
-			member_emit(ctx, out, m, tci);
+			member_emit(ctx, tx_run, out, m, tci);
 			continue;
 		}
 		struct rte_mbuf *copy;
@@ -106,10 +140,26 @@ static void bd_flood(struct vswitch_context *ctx,
 				continue;
 			}
 		}
-		member_emit(ctx, out, copy, tci);
+		member_emit(ctx, tx_run, out, copy, tci);
 	}
 	if (!original_used)
 		rte_pktmbuf_free(m);
+}
+
+/* Ends a run of input frames of one member: member and BD counters. */
+static inline void bd_run_flush(struct vswitch_counters *counters,
+				const struct vswitch_table *table,
+				struct counter_run *run, uint64_t *unicast)
+{
+	if (!run->packets)
+		return;
+	uint64_t *bc = counters->bd[table->members[run->member].bd];
+	bc[VSWITCH_BD_packets] += run->packets;
+	bc[VSWITCH_BD_bytes] += run->bytes;
+	bc[VSWITCH_BD_unicast] += *unicast;
+	run_flush(counters->member, run, VSWITCH_MEMBER_rx_packets,
+		  VSWITCH_MEMBER_rx_bytes);
+	*unicast = 0;
 }
 
 /* Frames are switched as if one at a time: a MAC learned from frame i is
@@ -157,9 +207,8 @@ void vswitch_process(struct vswitch_context *ctx,
 			count_drop(ctx, m, c->drop, 0, 0);
 			continue;
 		}
-		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)data;
-		keys[k] = fdb_key(c->bd, &eth->src_addr);
-		keys[VSWITCH_BURST + k] = fdb_key(c->bd, &eth->dst_addr);
+		keys[k] = fdb_key_source(c->bd, data);
+		keys[VSWITCH_BURST + k] = fdb_key_destination(c->bd, data);
 		frames[k++] = m;
 	}
 	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
@@ -173,18 +222,22 @@ void vswitch_process(struct vswitch_context *ctx,
 			keys[k + i] = keys[VSWITCH_BURST + i];
 	fdb_lookup_bulk(ctx->fdb, keys, 2u * k, results);
 
+	struct counter_run rx_run = { 0, 0, 0 }, tx_run = { 0, 0, 0 };
+	/* BD counters follow the input member: one run serves both. */
+	uint64_t run_unicast = 0;
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = frames[i];
 		const struct classification *c = &classes[i];
 		const struct vswitch_member *in = &table->members[c->member];
 		const struct vswitch_bd *bd = &table->bds[c->bd];
 		uint64_t *bc = counters->bd[bd->id];
-		uint64_t *mc = counters->member[in->id];
 		uint32_t length = rte_pktmbuf_pkt_len(m);
-		mc[VSWITCH_MEMBER_rx_packets]++;
-		mc[VSWITCH_MEMBER_rx_bytes] += length;
-		bc[VSWITCH_BD_packets]++;
-		bc[VSWITCH_BD_bytes] += length;
+		if (unlikely(rx_run.member != in->id)) {
+			bd_run_flush(counters, table, &rx_run, &run_unicast);
+			rx_run.member = in->id;
+		}
+		rx_run.packets++;
+		rx_run.bytes += length;
 
 		/* Learn the source. */
 		const struct fdb_result *src = &results[i];
@@ -241,11 +294,14 @@ void vswitch_process(struct vswitch_context *ctx,
 					count_drop(ctx, m, why, in->id, bd->id);
 					continue;
 				}
-				bc[VSWITCH_BD_unicast]++;
-				member_emit(ctx, out, m, tci);
+				run_unicast++;
+				member_emit(ctx, &tx_run, out, m, tci);
 				continue;
 			}
 		}
-		bd_flood(ctx, table, bd, in, m, tci);
+		bd_flood(ctx, &tx_run, table, bd, in, m, tci);
 	}
+	bd_run_flush(counters, table, &rx_run, &run_unicast);
+	run_flush(counters->member, &tx_run, VSWITCH_MEMBER_tx_packets,
+		  VSWITCH_MEMBER_tx_bytes);
 }
