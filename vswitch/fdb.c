@@ -141,6 +141,8 @@ struct fdb {
 #define store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define count_add(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define count_sub(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_RELAXED)
+/* A count written only under a lock and read without: no locked RMW. */
+#define locked_add(p, v) store_relaxed((p), load_relaxed(p) + (v))
 
 static inline uint64_t value_make(uint16_t member, uint8_t member_gen,
 				  uint8_t bd_gen, uint32_t stamp)
@@ -382,14 +384,14 @@ static void member_normalize(struct fdb *fdb, uint16_t member, uint16_t home)
 static void entry_count(struct fdb *fdb, uint16_t bd, uint16_t member)
 {
 	member_normalize(fdb, member, bd);
-	count_add(&fdb->bds[bd].learned, 1);
-	count_add(&fdb->members[member].learned, 1);
+	locked_add(&fdb->bds[bd].learned, 1);
+	locked_add(&fdb->members[member].learned, 1);
 }
 
 static void entry_uncount(struct fdb *fdb, uint16_t bd, uint16_t member)
 {
-	count_sub(&fdb->bds[bd].learned, 1);
-	count_sub(&fdb->members[member].learned, 1);
+	locked_add(&fdb->bds[bd].learned, -1u);
+	locked_add(&fdb->members[member].learned, -1u);
 	count_sub(&fdb->learned_entries, 1);
 }
 
@@ -437,6 +439,9 @@ struct fdb *fdb_create(const struct fdb_config *config, int socket)
 	}
 	for (unsigned bd = 0; bd <= VSWITCH_MAX_BD; bd++)
 		rte_spinlock_init(&fdb->bds[bd].lock);
+	/* BD 0 is never used: a lookup of key 0, which matches an empty
+	 * slot (value 0), then fails the generation check for free. */
+	fdb->bd_gen[0] = 1;
 	return fdb;
 }
 
@@ -522,10 +527,6 @@ static inline void lookup_chunk(const struct fdb *fdb, const uint64_t *keys,
 	uint64_t moves = __atomic_load_n(&fdb->moves, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t key = keys[i], value;
-		if (unlikely(key == 0)) { /* would match an empty slot */
-			results[i] = (struct fdb_result){.member = FDB_NO_MEMBER};
-			continue;
-		}
 		for (;;) {
 			if (likely(bucket_find(first[i], key, &value)) ||
 			    bucket_find(second[i], key, &value)) {
@@ -902,9 +903,9 @@ static enum fdb_learn_result learn_locked(struct fdb *fdb,
 			return FDB_LEARN_refreshed;
 		}
 		/* Same BD, so both members are counted under its lock. */
-		count_sub(&fdb->members[owner].learned, 1);
+		locked_add(&fdb->members[owner].learned, -1u);
 		member_normalize(fdb, member, bd);
-		count_add(&fdb->members[member].learned, 1);
+		locked_add(&fdb->members[member].learned, 1);
 		__atomic_store_n(slot_value_p, new_value, __ATOMIC_RELEASE);
 		count_add(&fdb->counters.moved, 1);
 		return FDB_LEARN_moved;
@@ -1217,7 +1218,7 @@ void fdb_flush_member(struct fdb *fdb, uint16_t member)
 							&fdb->member_gen[member]) +
 						1));
 			store_relaxed(&state->learned, 0);
-			count_sub(&fdb->bds[home].learned, learned);
+			locked_add(&fdb->bds[home].learned, -learned);
 			count_sub(&fdb->learned_entries, learned);
 		}
 		bd_unlock(fdb, home);
