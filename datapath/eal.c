@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -20,16 +19,9 @@ int datapath_eal_start(const struct switch_config *config, const char *argv0,
 	const struct eal_config *eal = &config->eal;
 
 	argv[argc++] = (char *)argv0;
-	if (eal->lcores[0]) {
-		snprintf(lcores, sizeof(lcores), "%s", eal->lcores);
-	} else {
-		/* The main lcore plus one per worker; threads float on every
-		 * CPU so several switches can share a small machine. */
-		snprintf(lcores, sizeof(lcores), "(0-%u)@(0-%u)",
-			 config->datapath.workers,
-			 (unsigned)sysconf(_SC_NPROCESSORS_ONLN) - 1);
-	}
-	argv[argc++] = "--lcores";
+	/* The loader always fills lcores (default "0-<workers>"). */
+	snprintf(lcores, sizeof(lcores), "%s", eal->lcores);
+	argv[argc++] = "-l";
 	argv[argc++] = lcores;
 	snprintf(memory, sizeof(memory), "%u", eal->memory_mb);
 	argv[argc++] = "-m";
