@@ -617,31 +617,40 @@ int test_switch_wait_idle(struct test_switch *sw, unsigned timeout_ms)
 	return -1;
 }
 
-int test_switch_wait_rx(struct test_switch *sw, const char *port,
-			uint64_t packets, unsigned timeout_ms)
+int test_switch_wait_counter(struct test_switch *sw, const char *path,
+			     uint64_t value, unsigned timeout_ms)
 {
 	uint64_t deadline = now_ms() + timeout_ms;
-	char path[128];
-	snprintf(path, sizeof(path), "ports.%s.rx_packets", port);
 	for (;;) {
 		json_t *counters = test_switch_counters(sw);
 		if (!counters)
 			return -1;
 		uint64_t got = counters_value(counters, path);
 		json_decref(counters);
-		if (got >= packets)
-			break;
+		if (got >= value)
+			return 0;
 		if (now_ms() >= deadline) {
 			snprintf(sw->error, sizeof(sw->error),
-				 "port %s received %llu of %llu frames in %u ms", port,
-				 (unsigned long long)got, (unsigned long long)packets,
+				 "%s is %llu, not %llu, after %u ms", path,
+				 (unsigned long long)got, (unsigned long long)value,
 				 timeout_ms);
 			printf("# test_switch: %s\n", sw->error);
 			return -1;
 		}
 		sleep_ms(10);
 	}
-	uint64_t left = deadline - now_ms();
+}
+
+int test_switch_wait_rx(struct test_switch *sw, const char *port,
+			uint64_t packets, unsigned timeout_ms)
+{
+	uint64_t start = now_ms();
+	char path[128];
+	snprintf(path, sizeof(path), "ports.%s.rx_packets", port);
+	if (test_switch_wait_counter(sw, path, packets, timeout_ms) != 0)
+		return -1;
+	uint64_t spent = now_ms() - start;
+	uint64_t left = spent < timeout_ms ? timeout_ms - spent : 0;
 	return test_switch_wait_idle(sw, (unsigned)(left < 2000 ? 2000 : left));
 }
 

@@ -106,6 +106,10 @@ uint64_t test_switch_counter(struct test_switch *sw, const char *path);
  * switch is idle (see below). Returns 0, or -1 on timeout. */
 int test_switch_wait_rx(struct test_switch *sw, const char *port,
 			uint64_t packets, unsigned timeout_ms);
+/* Waits until a counter (a counters_value path) reaches at least `value`,
+ * without waiting for idle (for endless sources). 0, or -1 on timeout. */
+int test_switch_wait_counter(struct test_switch *sw, const char *path,
+			     uint64_t value, unsigned timeout_ms);
 /* Waits until the per-port, per-BD and drop counters stop changing (the
  * same for ~150 ms, so buffered frames have been sent). */
 int test_switch_wait_idle(struct test_switch *sw, unsigned timeout_ms);
