@@ -259,17 +259,6 @@ static inline double link_available(const struct substrate *substrate,
 				     : substrate->links[link].bandwidth;
 }
 
-static inline bool link_usable(const struct substrate *substrate,
-			       const struct path_constraints *constraints,
-			       uint32_t link)
-{
-	if (link_available(substrate, constraints, link) <
-	    constraints->min_bandwidth)
-		return false;
-	return !constraints->link_allowed ||
-	       constraints->link_allowed(link, constraints->context);
-}
-
 static inline double link_cost(const struct substrate *substrate,
 			       const struct path_constraints *constraints,
 			       uint32_t link)
