@@ -33,7 +33,25 @@
  * Decapsulation is straight-line checks on the bytes at known offsets, a
  * 20-byte checksum verification, and one probe (usually) of an open-
  * addressing hash table that is immutable and therefore needs no
- * synchronisation to read.
+ * synchronisation to read. Measured by tests/perf/vxlan/vxlan-bench
+ * (64-byte inner frames, 1,000 tunnels, buffers in L1): encap about 20
+ * cycles (template lookup, flow hash, header write), decap about 25
+ * (validation and tunnel lookup), which leaves the switch about 25 and 35
+ * cycles for its FDB and forwarding.
+ *
+ * How the switch uses it, per packet:
+ *  - to a tunnel member m: t = vxlan_tunnel_template(table, m);
+ *    v = vxlan_encap(t, inner, length, ip_id++); on ok prepend t->length
+ *    bytes and send on the underlay port, else count v and drop.
+ *    Flooding in BD b: hash the inner frame once (vxlan_flow_hash()), and
+ *    for each member of vxlan_flood_members(table, b), unless the frame
+ *    came from a tunnel (split horizon), make a copy, vxlan_encap_check()
+ *    it and vxlan_encap_write() that member's header.
+ *  - from the underlay port: v = vxlan_decap(table, frame, length, &r);
+ *    ok: strip r.inner_offset bytes, trim to r.inner_length, and input
+ *    the inner frame on member r.member; arp: vxlan_arp_handle(); other
+ *    verdicts: count and drop (or pass to the host); drops: count by
+ *    verdict (vxlan_decap_is_drop()).
  *
  * Byte order. Every IPv4 address, port and VNI in the API is a host-order
  * integer (192.0.2.1 is 0xc0000201); MAC addresses are 6-byte arrays in
