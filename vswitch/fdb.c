@@ -60,7 +60,18 @@
 #include <rte_prefetch.h>
 #include <rte_spinlock.h>
 
-#if defined(__SSE4_1__)
+/* Vector compare of keys, unless ThreadSanitizer checks the seqlock (it
+ * would see the plain vector loads as races; the scalar ones are atomic). */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FDB_SCALAR_MATCH 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define FDB_SCALAR_MATCH 1
+#endif
+#if defined(__SSE4_1__) && !defined(FDB_SCALAR_MATCH)
+#define FDB_VECTOR_MATCH 1
 #include <smmintrin.h>
 #endif
 #if defined(__SSE4_2__)
@@ -214,7 +225,7 @@ static inline void bucket_pair(const struct fdb *fdb, uint64_t key,
 static inline unsigned bucket_match(const struct fdb_bucket *bucket,
 				    uint64_t key)
 {
-#if defined(__SSE4_1__)
+#if defined(FDB_VECTOR_MATCH)
 	const __m128i want = _mm_set1_epi64x((long long)key);
 	const __m128i *keys = (const __m128i *)bucket->keys;
 	__m128i c0 = _mm_cmpeq_epi64(_mm_load_si128(keys + 0), want);
@@ -652,6 +663,12 @@ static struct slot_ref pair_displace(struct fdb *fdb,
 			if (next == pair[0] || next == pair[1] ||
 			    !bucket_trylock(next))
 				continue;
+			struct slot_ref room = bucket_free_slot(fdb, next);
+			if (room.bucket) { /* freed meanwhile */
+				slot_move(fdb, from, room);
+				bucket_unlock(next);
+				return from;
+			}
 			for (unsigned step = 0; step < FDB_SLOTS; step++) {
 				struct slot_ref middle = {next, step};
 				uint64_t key2 = load_relaxed(&next->keys[step]);
@@ -659,8 +676,7 @@ static struct slot_ref pair_displace(struct fdb *fdb,
 					other_bucket(fdb, key2, next);
 				if (last == pair[0] || last == pair[1])
 					continue;
-				struct slot_ref room =
-					bucket_trylock_room(fdb, last);
+				room = bucket_trylock_room(fdb, last);
 				if (!room.bucket)
 					continue;
 				slot_move(fdb, middle, room);

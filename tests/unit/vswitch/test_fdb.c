@@ -806,7 +806,7 @@ struct mt_worker {
 	unsigned index;
 	uint64_t seed;
 	unsigned lookups, bad_members, learned;
-	volatile bool *stop;
+	bool *stop; /* set by the main thread, read atomically */
 };
 
 static uint64_t mt_key(uint32_t n)
@@ -830,7 +830,7 @@ static void *mt_work(void *arg)
 	struct mt_worker *worker = arg;
 	uint64_t keys[VSWITCH_BURST];
 	struct fdb_result results[VSWITCH_BURST];
-	while (!*worker->stop) {
+	while (!__atomic_load_n(worker->stop, __ATOMIC_RELAXED)) {
 		for (unsigned i = 0; i < VSWITCH_BURST; i++)
 			keys[i] = mt_key((uint32_t)(random_next(&worker->seed) %
 						    MT_KEYS));
@@ -877,7 +877,7 @@ static void test_concurrent_workers_and_control(void **state)
 	/* Fewer places than keys: limits, eviction and displacement run. */
 	make_fdb(4096, 3500, 20);
 	fdb_set_bd_limit(fdb, 2, 600);
-	volatile bool stop = false;
+	bool stop = false;
 	struct mt_worker workers[MT_WORKERS];
 	for (unsigned w = 0; w < MT_WORKERS; w++) {
 		workers[w] = (struct mt_worker){
@@ -944,7 +944,7 @@ static void test_concurrent_workers_and_control(void **state)
 		struct fdb_stats s = stats();
 		assert_true(s.entries - s.static_entries <= 3500 + MT_WORKERS);
 	}
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	unsigned lookups = 0, learned = 0;
 	for (unsigned w = 0; w < MT_WORKERS; w++) {
 		assert_int_equal(pthread_join(workers[w].thread, NULL), 0);
@@ -976,13 +976,13 @@ struct mover {
 	pthread_t thread;
 	uint64_t seed;
 	unsigned learned;
-	volatile bool *stop;
+	bool *stop; /* set by the main thread, read atomically */
 };
 
 static void *move_work(void *arg)
 {
 	struct mover *mover = arg;
-	while (!*mover->stop) {
+	while (!__atomic_load_n(mover->stop, __ATOMIC_RELAXED)) {
 		/* Each learn of a new MAC in a full table displaces or evicts
 		 * (its own entries only: member 2 is the only learner). */
 		fdb_learn(fdb, random_key(&mover->seed, 1), 2);
@@ -995,7 +995,7 @@ struct prober {
 	pthread_t thread;
 	unsigned misses, rounds;
 	uint32_t n_statics;
-	volatile bool *stop;
+	bool *stop; /* set by the main thread, read atomically */
 };
 
 static void *probe_work(void *arg)
@@ -1003,7 +1003,7 @@ static void *probe_work(void *arg)
 	struct prober *prober = arg;
 	uint64_t keys[FDB_LOOKUP_MAX];
 	struct fdb_result results[FDB_LOOKUP_MAX];
-	while (!*prober->stop) {
+	while (!__atomic_load_n(prober->stop, __ATOMIC_RELAXED)) {
 		for (uint32_t first = 0; first < prober->n_statics;
 		     first += FDB_LOOKUP_MAX) {
 			unsigned n = RTE_MIN((uint32_t)FDB_LOOKUP_MAX,
@@ -1027,7 +1027,7 @@ static void test_concurrent_moves_never_hide_entries(void **state)
 	uint32_t n_statics = 1000;
 	for (uint32_t n = 0; n < n_statics; n++)
 		assert_int_equal(fdb_add_static(fdb, key_of(1, n), 1), 0);
-	volatile bool stop = false;
+	bool stop = false;
 	struct mover movers[2];
 	struct prober prober = {.n_statics = n_statics, .stop = &stop};
 	for (unsigned i = 0; i < 2; i++) {
@@ -1046,7 +1046,7 @@ static void test_concurrent_moves_never_hide_entries(void **state)
 		if (i % 10 == 9)
 			fdb_flush_member(fdb, 2);
 	}
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < 2; i++)
 		assert_int_equal(pthread_join(movers[i].thread, NULL), 0);
 	assert_int_equal(pthread_join(prober.thread, NULL), 0);
