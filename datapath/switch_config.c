@@ -23,251 +23,6 @@
  * headroom), the mbuf header (128) and the mempool object header (64). */
 #define SWITCH_MBUF_BYTES 2368
 
-/* ---- Defaults, free, copy, equal --------------------------------------- */
-
-static void control_default_socket(struct switch_config *config)
-{
-	snprintf(config->control.socket, sizeof(config->control.socket),
-		 "/run/loom-switch.%s.sock", config->eal.file_prefix);
-}
-
-static void eal_default_lcores(struct switch_config *config)
-{
-	/* The main lcore then one per worker. */
-	snprintf(config->eal.lcores, sizeof(config->eal.lcores), "0-%" PRIu32,
-		 config->datapath.workers);
-}
-
-void switch_config_init(struct switch_config *config)
-{
-	memset(config, 0, sizeof(*config));
-	config->eal.memory_mb = 256;
-	snprintf(config->eal.file_prefix, sizeof(config->eal.file_prefix),
-		 "loom-switch");
-	config->eal.no_huge = true;
-	config->eal.no_pci = true;
-	config->datapath.workers = 1;
-	config->datapath.idle_sleep_max_us = 100;
-	config->datapath.mbufs = 8191;
-	config->datapath.rx_burst = 32;
-	config->datapath.drain_us = 100;
-	eal_default_lcores(config);
-	control_default_socket(config);
-	config->fdb.capacity = 65536;
-	config->fdb.limit = 0;
-	config->fdb.age_seconds = 300;
-	config->fdb.clock = FDB_CLOCK_SYSTEM;
-}
-
-static void bd_free(struct bd_config *bd)
-{
-	free(bd->members);
-	free(bd->static_macs);
-	bd->members = NULL;
-	bd->static_macs = NULL;
-	bd->n_members = 0;
-	bd->n_static_macs = 0;
-}
-
-void switch_config_free(struct switch_config *config)
-{
-	for (size_t i = 0; i < config->n_bds; i++)
-		bd_free(&config->bds[i]);
-	free(config->bds);
-	free(config->ports);
-	switch_config_init(config);
-}
-
-/* calloc that returns NULL for no items without calling it a failure. */
-static void *array_copy(const void *src, size_t count, size_t size, bool *failed)
-{
-	if (!count)
-		return NULL;
-	void *copy = calloc(count, size);
-	if (!copy) {
-		*failed = true;
-		return NULL;
-	}
-	memcpy(copy, src, count * size);
-	return copy;
-}
-
-int switch_config_copy(struct switch_config *dst, const struct switch_config *src)
-{
-	bool failed = false;
-
-	*dst = *src;
-	dst->n_ports = 0;
-	dst->n_bds = 0;
-	dst->ports = array_copy(src->ports, src->n_ports, sizeof(*src->ports),
-				&failed);
-	dst->bds = array_copy(src->bds, src->n_bds, sizeof(*src->bds), &failed);
-	if (failed) {
-		free(dst->ports);
-		free(dst->bds);
-		switch_config_init(dst);
-		return -1;
-	}
-	dst->n_ports = src->n_ports;
-	/* The BD array now shares member arrays with src: replace them one by
-	 * one, counting only the BDs done so that a failure frees just those. */
-	for (size_t i = 0; i < src->n_bds; i++) {
-		struct bd_config *bd = &dst->bds[i];
-		const struct bd_config *from = &src->bds[i];
-		bd->members = array_copy(from->members, from->n_members,
-					 sizeof(*from->members), &failed);
-		bd->static_macs = array_copy(from->static_macs,
-					     from->n_static_macs,
-					     sizeof(*from->static_macs), &failed);
-		dst->n_bds = i + 1;
-		if (failed) {
-			switch_config_free(dst);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static bool port_equal(const struct port_config *a, const struct port_config *b)
-{
-	return !strcmp(a->name, b->name) && !strcmp(a->devargs, b->devargs) &&
-	       a->admin_up == b->admin_up && a->mtu == b->mtu &&
-	       a->rx_queues == b->rx_queues;
-}
-
-static bool bd_equal(const struct bd_config *a, const struct bd_config *b)
-{
-	if (strcmp(a->name, b->name) || a->id != b->id ||
-	    a->learning != b->learning || a->mac_limit != b->mac_limit ||
-	    a->n_members != b->n_members || a->n_static_macs != b->n_static_macs)
-		return false;
-	for (size_t i = 0; i < a->n_members; i++) {
-		const struct member_config *x = &a->members[i], *y = &b->members[i];
-		if (strcmp(x->port, y->port) || x->vid != y->vid ||
-		    x->split_horizon != y->split_horizon)
-			return false;
-	}
-	for (size_t i = 0; i < a->n_static_macs; i++) {
-		const struct static_mac_config *x = &a->static_macs[i];
-		const struct static_mac_config *y = &b->static_macs[i];
-		if (memcmp(x->mac, y->mac, sizeof(x->mac)) ||
-		    strcmp(x->port, y->port) || x->vid != y->vid)
-			return false;
-	}
-	return true;
-}
-
-bool switch_config_equal(const struct switch_config *a,
-			 const struct switch_config *b)
-{
-	const struct eal_config *ea = &a->eal, *eb = &b->eal;
-	if (strcmp(ea->lcores, eb->lcores) || ea->memory_mb != eb->memory_mb ||
-	    strcmp(ea->file_prefix, eb->file_prefix) ||
-	    ea->no_huge != eb->no_huge || ea->no_pci != eb->no_pci ||
-	    ea->n_args != eb->n_args)
-		return false;
-	for (unsigned i = 0; i < ea->n_args; i++)
-		if (strcmp(ea->args[i], eb->args[i]))
-			return false;
-	if (memcmp(&a->datapath, &b->datapath, sizeof(a->datapath)) ||
-	    strcmp(a->control.socket, b->control.socket) ||
-	    strcmp(a->control.token, b->control.token) ||
-	    memcmp(&a->fdb, &b->fdb, sizeof(a->fdb)) ||
-	    a->n_ports != b->n_ports || a->n_bds != b->n_bds)
-		return false;
-	for (size_t i = 0; i < a->n_ports; i++)
-		if (!port_equal(&a->ports[i], &b->ports[i]))
-			return false;
-	for (size_t i = 0; i < a->n_bds; i++)
-		if (!bd_equal(&a->bds[i], &b->bds[i]))
-			return false;
-	return true;
-}
-
-/* ---- Lookups ------------------------------------------------------------ */
-
-int switch_config_port_index(const struct switch_config *config,
-			     const char *name)
-{
-	for (size_t i = 0; i < config->n_ports; i++)
-		if (!strcmp(config->ports[i].name, name))
-			return (int)i;
-	return -1;
-}
-
-const struct port_config *switch_config_port(const struct switch_config *config,
-					     const char *name)
-{
-	int index = switch_config_port_index(config, name);
-	return index < 0 ? NULL : &config->ports[index];
-}
-
-const struct bd_config *switch_config_bd(const struct switch_config *config,
-					 const char *name)
-{
-	for (size_t i = 0; i < config->n_bds; i++)
-		if (!strcmp(config->bds[i].name, name))
-			return &config->bds[i];
-	return NULL;
-}
-
-const struct bd_config *switch_config_bd_by_id(const struct switch_config *config,
-					       uint16_t id)
-{
-	if (!id)
-		return NULL;
-	for (size_t i = 0; i < config->n_bds; i++)
-		if (config->bds[i].id == id)
-			return &config->bds[i];
-	return NULL;
-}
-
-int switch_config_assign_bd_ids(struct switch_config *config,
-				const struct switch_config *previous)
-{
-	/* used[id]: claimed by an explicit id or by an assignment so far. */
-	bool *used = calloc(SWITCH_MAX_BD + 1, sizeof(*used));
-	uint16_t *assigned = calloc(config->n_bds ? config->n_bds : 1,
-				    sizeof(*assigned));
-	int rc = -1;
-	if (!used || !assigned)
-		goto out;
-	for (size_t i = 0; i < config->n_bds; i++)
-		if (config->bds[i].id)
-			used[config->bds[i].id] = true;
-	/* First keep the ids the running config gave these names... */
-	for (size_t i = 0; previous && i < config->n_bds; i++) {
-		if (config->bds[i].id)
-			continue;
-		const struct bd_config *old = switch_config_bd(previous,
-							       config->bds[i].name);
-		if (old && old->id && old->id <= SWITCH_MAX_BD && !used[old->id]) {
-			assigned[i] = old->id;
-			used[old->id] = true;
-		}
-	}
-	/* ...then hand out the lowest free ids. */
-	uint16_t next = 1;
-	for (size_t i = 0; i < config->n_bds; i++) {
-		if (config->bds[i].id || assigned[i])
-			continue;
-		while (next <= SWITCH_MAX_BD && used[next])
-			next++;
-		if (next > SWITCH_MAX_BD)
-			goto out;
-		assigned[i] = next;
-		used[next] = true;
-	}
-	for (size_t i = 0; i < config->n_bds; i++)
-		if (!config->bds[i].id)
-			config->bds[i].id = assigned[i];
-	rc = 0;
-out:
-	free(used);
-	free(assigned);
-	return rc;
-}
-
 /* ---- Source: YAML nodes or JSON values, with a path --------------------- */
 
 enum source_kind { SOURCE_YAML, SOURCE_JSON };
@@ -679,11 +434,6 @@ static bool parse_mac(const char *text, uint8_t mac[6])
 	return true;
 }
 
-static void format_mac(const uint8_t mac[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-		 mac[2], mac[3], mac[4], mac[5]);
-}
 
 /* ---- Checks on the whole ----------------------------------------------- */
 
@@ -868,7 +618,7 @@ static int check_process(struct source *source, source_node root,
 	int rc = 0;
 	size_t mark = path_enter_key(source, "eal");
 	if (!eal || !source_get(source, eal, "lcores"))
-		eal_default_lcores(config);
+		switch_config_default_lcores(config);
 	else if (parse_lcores(config->eal.lcores, &count))
 		rc = key_error(source, eal, "lcores",
 			       "'%s' is not an lcore list (like \"0-1\" or "
@@ -1129,7 +879,7 @@ static int load_static_mac(struct source *source, source_node map,
 		size_t other = index->macs[i] - 1;
 		if (!memcmp(bd->static_macs[other].mac, entry->mac, 6)) {
 			char mac[18];
-			format_mac(entry->mac, mac);
+			switch_config_format_mac(entry->mac, mac);
 			return key_error(source, map, "mac",
 					 "static MAC %s is listed twice in bridge "
 					 "domain '%s' (also static_macs[%zu])",
@@ -1315,7 +1065,7 @@ static int load_yaml_root(struct source *source, source_node root,
 	    load_section(source, root, "eal", config, load_eal) ||
 	    check_process(source, root, config))
 		return -1;
-	control_default_socket(config); /* after file_prefix, before socket */
+	switch_config_default_socket(config); /* after file_prefix, before socket */
 	return load_section(source, root, "control", config, load_control) ||
 		       load_desired(source, root, config)
 		       ? -1
@@ -1411,79 +1161,4 @@ out:
 		return -1;
 	}
 	return 0;
-}
-
-static json_t *port_to_json(const struct port_config *port)
-{
-	return json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", port->name,
-			 "devargs", port->devargs, "admin",
-			 port->admin_up ? "up" : "down", "mtu",
-			 (json_int_t)port->mtu, "rx_queues",
-			 (json_int_t)port->rx_queues);
-}
-
-static json_t *bd_to_json(const struct bd_config *bd)
-{
-	json_t *members = json_array();
-	json_t *static_macs = json_array();
-	if (!members || !static_macs)
-		goto fail;
-	for (size_t i = 0; i < bd->n_members; i++) {
-		const struct member_config *m = &bd->members[i];
-		if (json_array_append_new(members,
-					  json_pack("{s:s, s:i, s:i}", "port",
-						    m->port, "vid", m->vid,
-						    "split_horizon",
-						    m->split_horizon)))
-			goto fail;
-	}
-	for (size_t i = 0; i < bd->n_static_macs; i++) {
-		const struct static_mac_config *s = &bd->static_macs[i];
-		char mac[18];
-		format_mac(s->mac, mac);
-		if (json_array_append_new(static_macs,
-					  json_pack("{s:s, s:s, s:i}", "mac", mac,
-						    "port", s->port, "vid",
-						    s->vid)))
-			goto fail;
-	}
-	json_t *json = json_pack("{s:s, s:b, s:I, s:o, s:o}", "name", bd->name,
-				 "learning", bd->learning, "mac_limit",
-				 (json_int_t)bd->mac_limit, "members", members,
-				 "static_macs", static_macs);
-	if (!json)
-		return NULL; /* json_pack released the stolen arrays */
-	if (bd->id && json_object_set_new(json, "id", json_integer(bd->id))) {
-		json_decref(json);
-		return NULL;
-	}
-	return json;
-fail:
-	json_decref(members);
-	json_decref(static_macs);
-	return NULL;
-}
-
-struct json_t *switch_config_to_json(const struct switch_config *config)
-{
-	json_t *ports = json_array();
-	json_t *bds = json_array();
-	if (!ports || !bds)
-		goto fail;
-	for (size_t i = 0; i < config->n_ports; i++)
-		if (json_array_append_new(ports, port_to_json(&config->ports[i])))
-			goto fail;
-	for (size_t i = 0; i < config->n_bds; i++)
-		if (json_array_append_new(bds, bd_to_json(&config->bds[i])))
-			goto fail;
-	return json_pack("{s:{s:I, s:I, s:I, s:s}, s:o, s:o}", "fdb",
-			 "capacity", (json_int_t)config->fdb.capacity, "limit",
-			 (json_int_t)config->fdb.limit, "age_seconds",
-			 (json_int_t)config->fdb.age_seconds, "clock",
-			 clock_names[config->fdb.clock == FDB_CLOCK_MANUAL],
-			 "ports", ports, "bridge_domains", bds);
-fail:
-	json_decref(ports);
-	json_decref(bds);
-	return NULL;
 }

@@ -228,6 +228,14 @@ struct json_t *switch_config_to_json(const struct switch_config *config);
 int switch_config_assign_bd_ids(struct switch_config *config,
 				const struct switch_config *previous);
 
+/* Defaults that depend on other fields (for the loaders): lcores
+ * "0-<workers>", socket /run/loom-switch.<file_prefix>.sock. */
+void switch_config_default_lcores(struct switch_config *config);
+void switch_config_default_socket(struct switch_config *config);
+
+/* "02:00:00:00:00:01" */
+void switch_config_format_mac(const uint8_t mac[6], char out[18]);
+
 /* Lookups by name; NULL/-1 when absent. */
 const struct port_config *switch_config_port(const struct switch_config *config,
 					     const char *name);
