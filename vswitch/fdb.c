@@ -45,6 +45,15 @@
  *
  * Refreshing the stamp of a known entry, the common learn call, takes no
  * lock: it compares-and-swaps the value.
+ *
+ * Limits and fairness. A new entry needs a place under its BD's limit,
+ * under the global limit and in one of its two buckets. When one is
+ * missing, the learner may evict an entry of its two buckets that fairness
+ * allows: an expired one first, then one of the member holding the most
+ * entries if that is more than the learner holds, then its own oldest;
+ * otherwise it is refused. Looking only in the two buckets keeps learning
+ * O(1): a flooding member's entries spread over the table, so once it holds
+ * much of it, it mostly finds its own to replace.
  */
 #include "vswitch.h"
 

@@ -630,9 +630,8 @@ static void test_bd_limit(void **state)
 	assert_int_equal(stats().limit_refused, refused);
 	assert_int_equal(stats().evicted, learned);
 	assert_int_equal(walk(1, FDB_NO_MEMBER).entries, 10);
-	/* Another member of the BD holding fewer entries cannot evict... no
-	 * one: the only other member holds more, so it may. Either way the
-	 * limit holds. */
+	/* A second member may take the first one's places (it holds more),
+	 * but the limit holds. */
 	for (uint32_t n = 2000; n < 2100; n++) {
 		enum fdb_learn_result r = fdb_learn(fdb, key_of(1, n), 2);
 		assert_true(r == FDB_LEARN_learned || r == FDB_LEARN_bd_limit);
@@ -725,6 +724,70 @@ static void test_fairness_against_flooding(void **state)
 	assert_int_equal(hits(3, 0, 50, 30), 50);
 	assert_int_equal(fdb_count_bd(fdb, 3), 200);
 	assert_int_equal(hits(2, 0, 100, 20), 100);
+}
+
+/* The smallest table has one bucket pair: every entry is a candidate, so
+ * the order of eviction shows exactly. */
+static void test_eviction_order(void **state)
+{
+	(void)state;
+	make_fdb(1, 14, 10);
+	fdb_set_time(fdb, 100);
+	learn_range(1, 0, 4, 1);
+	fdb_set_time(fdb, 150); /* member 1's entries are expired */
+	learn_range(1, 100, 10, 2);
+	assert_int_equal(stats().entries, 14);
+
+	/* Expired entries go first, even with a richer member around. */
+	for (uint32_t n = 0; n < 4; n++) {
+		assert_int_equal(fdb_learn(fdb, key_of(1, 200 + n), 3),
+				 FDB_LEARN_learned);
+		assert_int_equal(fdb_count_member(fdb, 1), 3 - n);
+		assert_int_equal(fdb_count_member(fdb, 2), 10);
+	}
+	assert_int_equal(stats().aged, 4);
+	/* Then the richer member's, while it holds more than the learner. */
+	for (uint32_t n = 4; n < 7; n++) {
+		assert_int_equal(fdb_learn(fdb, key_of(1, 200 + n), 3),
+				 FDB_LEARN_learned);
+		assert_int_equal(fdb_count_member(fdb, 2), 10 - (n - 3));
+	}
+	assert_int_equal(fdb_count_member(fdb, 2), 7);
+	assert_int_equal(fdb_count_member(fdb, 3), 7);
+	/* Then only its own, oldest first: the other member keeps its 7.
+	 * (Aging off, a clock second per learn, to order them.) */
+	fdb_set_age(fdb, 0);
+	for (uint32_t n = 7; n < 50; n++) {
+		fdb_set_time(fdb, 151 + n);
+		assert_int_equal(fdb_learn(fdb, key_of(1, 200 + n), 3),
+				 FDB_LEARN_learned);
+		assert_int_equal(fdb_count_member(fdb, 2), 7);
+		assert_int_equal(fdb_count_member(fdb, 3), 7);
+	}
+	/* Its last 7 are there. */
+	assert_int_equal(hits(1, 243, 7, 3), 7);
+	assert_int_equal(hits(1, 100, 10, 2), 7);
+	assert_int_equal(stats().evicted, 3 + 43);
+	/* A newcomer may take from either, as both hold more. */
+	assert_int_equal(fdb_learn(fdb, key_of(1, 300), 4), FDB_LEARN_learned);
+	assert_int_equal(fdb_count_member(fdb, 2) + fdb_count_member(fdb, 3), 13);
+	/* At a BD's limit, only entries of that BD are candidates: a member
+	 * holding as many as the other replaces its own. */
+	fdb_set_bd_limit(fdb, 5, 2);
+	assert_int_equal(fdb_learn(fdb, key_of(5, 1), 5), FDB_LEARN_learned);
+	assert_int_equal(fdb_learn(fdb, key_of(5, 2), 6), FDB_LEARN_learned);
+	uint64_t evicted = stats().evicted;
+	for (uint32_t n = 3; n < 10; n++) {
+		assert_int_equal(fdb_learn(fdb, key_of(5, n), 6),
+				 FDB_LEARN_learned);
+		assert_int_equal(member_of(key_of(5, 1)), 5);
+		assert_int_equal(member_of(key_of(5, n)), 6);
+		assert_int_equal(fdb_count_bd(fdb, 5), 2);
+	}
+	assert_int_equal(stats().evicted, evicted + 7);
+	assert_int_equal(fdb_count_member(fdb, 2) + fdb_count_member(fdb, 3) +
+				 fdb_count_member(fdb, 4),
+			 14 - 2);
 }
 
 static void test_table_full(void **state)
@@ -1085,6 +1148,7 @@ int main(void)
 		T(test_bd_limit),
 		T(test_global_limit),
 		T(test_fairness_against_flooding),
+		T(test_eviction_order),
 		T(test_table_full),
 		T(test_walk_filters),
 		T(test_concurrent_workers_and_control),
