@@ -260,6 +260,7 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		spec.ports[p].present = true;
 		spec.ports[p].up = pc && pc->admin_up;
 		spec.ports[p].name = port->name;
+		spec.ports[p].vlan = pc && pc->vlan_configured ? &pc->vlan : NULL;
 		table->ports[p].present = true;
 		table->ports[p].port_id = port->port_id;
 		table->ports[p].tx_shared = port->n_tx_queues < sw->n_workers;

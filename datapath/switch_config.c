@@ -684,11 +684,91 @@ static size_t device_name_length(const char *devargs)
 	return strcspn(devargs, ",");
 }
 
+/* A port's `vlan` section, built with vlan.h's control-thread functions
+ * so that the mode the switch runs is exactly the one checked here. */
+static int load_port_vlan(struct source *source, source_node map,
+			  struct port_config *port)
+{
+	static const char *const keys[] = { "mode", "vid", "allowed", "tpid",
+					    "inner_tags", "pcp", NULL };
+	char mode_name[32], allowed[1024] = "", tpid_text[16] = "";
+	uint16_t vid = 0;
+	uint64_t inner_tags = 0, pcp = 0;
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "mode", mode_name, sizeof(mode_name),
+			    true, false) ||
+	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &vid) ||
+	    read_string_key(source, map, "allowed", allowed, sizeof(allowed),
+			    false, false) ||
+	    read_string_key(source, map, "tpid", tpid_text, sizeof(tpid_text),
+			    false, false) ||
+	    read_u64_key(source, map, "inner_tags", 0, 1, &inner_tags) ||
+	    read_u64_key(source, map, "pcp", 0, VLAN_PCP_MAX, &pcp))
+		return -1;
+	enum vlan_port_mode mode;
+	if (vlan_port_mode_parse(mode_name, &mode) != 0) {
+		char expected[160] = "";
+		for (unsigned i = 0; i < VLAN_PORT_MODE_MAX; i++)
+			snprintf(expected + strlen(expected),
+				 sizeof(expected) - strlen(expected), "%s%s",
+				 i ? ", " : "", vlan_port_mode_names[i]);
+		return key_error(source, map, "mode",
+				 "'%s' is not a VLAN mode (expected one of: %s)",
+				 mode_name, expected);
+	}
+	bool needs_vid = mode != VLAN_PORT_trunk;
+	if (needs_vid && !vid)
+		return key_error(source, map, needs_vid && !source_get(source, map, "vid")
+					       ? "mode" : "vid",
+				 "mode %s needs a vid (1..%d)", mode_name,
+				 SWITCH_MAX_VID);
+	if (!needs_vid && vid)
+		return key_error(source, map, "vid",
+				 "a plain trunk has no VID of its own (use "
+				 "native-untagged or native-tagged)");
+	vlan_port_init(&port->vlan, mode, vid);
+	if (allowed[0]) {
+		if (mode == VLAN_PORT_access || mode == VLAN_PORT_tunnel)
+			return key_error(source, map, "allowed",
+					 "mode %s carries one VID, not a list",
+					 mode_name);
+		if (vlan_port_allow_list(&port->vlan, allowed) != 0)
+			return key_error(source, map, "allowed",
+					 "'%s' is not a VID list like "
+					 "\"10,20,100-199\" (VIDs 1..4094)",
+					 allowed);
+	}
+	if (tpid_text[0] || inner_tags) {
+		char *end = NULL;
+		unsigned long tpid = tpid_text[0] ? strtoul(tpid_text, &end, 16)
+						  : VLAN_TPID_8021Q;
+		if (tpid_text[0] && (!end || *end))
+			tpid = 0;
+		if (mode == VLAN_PORT_access || mode == VLAN_PORT_tunnel)
+			return key_error(source, map, tpid_text[0] ? "tpid"
+								   : "inner_tags",
+					 "mode %s has no tag of its own",
+					 mode_name);
+		if (vlan_port_set_tpid(&port->vlan, (uint16_t)tpid,
+				       (uint8_t)inner_tags) != 0)
+			return key_error(source, map, "tpid",
+					 "'%s' is not a TPID this switch tags "
+					 "with (0x8100, 0x88a8 or 0x9100)",
+					 tpid_text);
+	}
+	vlan_port_set_pcp(&port->vlan, (uint8_t)pcp);
+	const char *why = vlan_port_check(&port->vlan);
+	if (why)
+		return source_error(source, map, "%s", why);
+	port->vlan_configured = true;
+	return 0;
+}
+
 static int load_port(struct source *source, source_node map,
 		     struct switch_config *config, size_t index)
 {
 	static const char *const keys[] = { "name", "devargs", "admin", "mtu",
-					    "rx_queues", NULL };
+					    "rx_queues", "vlan", NULL };
 	struct port_config *port = &config->ports[index];
 	unsigned admin = 0; /* up */
 	if (source_check_keys(source, map, keys) ||
@@ -702,6 +782,14 @@ static int load_port(struct source *source, source_node map,
 	    read_u32_key(source, map, "rx_queues", 0, 64, &port->rx_queues))
 		return -1;
 	port->admin_up = admin == 0;
+	source_node vlan = source_get(source, map, "vlan");
+	if (vlan) {
+		size_t mark = path_enter_key(source, "vlan");
+		int rc = load_port_vlan(source, vlan, port);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	}
 	if (port->mtu && port->mtu < 68)
 		return key_error(source, map, "mtu",
 				 "%" PRIu32 " is below the IPv4 minimum of 68 "
@@ -825,6 +913,18 @@ static int load_member(struct source *source, source_node map,
 	if (slot < 0)
 		return key_error(source, map, "port",
 				 "port '%s' is not defined in ports", member->port);
+	const struct port_config *port = switch_config_port(config, member->port);
+	if (port->vlan_configured) {
+		struct vlan_egress egress = vlan_port_egress(&port->vlan,
+							     member->vid);
+		if (member->vid == 0 || egress.verdict != VLAN_OK)
+			return key_error(source, map, "vid",
+					 "port '%s' (VLAN mode %s) does not carry "
+					 "VID %u",
+					 member->port,
+					 vlan_port_mode_names[port->vlan.mode],
+					 member->vid);
+	}
 	if (index->member_bd[slot] == bd_index + 1)
 		return key_error(source, map, "port",
 				 "port '%s' vid %u is listed twice in this bridge "

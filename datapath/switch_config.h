@@ -52,6 +52,16 @@
  *       admin: up              # up | down (down: not polled, not sent to)
  *       mtu: 1500              # 0 (the PMD's default) or 68..16110
  *       rx_queues: 1           # 0 = one per worker where the PMD allows
+ *       vlan:                  # the port's VLAN mode (vlan/vlan.h); absent:
+ *                              # hybrid (see struct port_config)
+ *         mode: trunk          # (required) access | trunk | native-untagged
+ *                              # | native-tagged | tunnel
+ *         vid: 10              # access/tunnel VID, native VID (1..4094)
+ *         allowed: "10,20,100-199"  # trunk modes: VIDs carried tagged
+ *         tpid: "0x88a8"       # trunk modes: the port's own tag (0x8100,
+ *                              # 0x88a8, 0x9100); default 0x8100
+ *         inner_tags: 1        # QinQ: C-tags kept inside the own tag (0, 1)
+ *         pcp: 0               # PCP of frames that arrive without one
  *   bridge_domains:            # at most 16383
  *     - name: bd1              # (required) unique
  *       id: 1                  # stable id 1..16383 (default: assigned,
@@ -60,7 +70,9 @@
  *       mac_limit: 0           # per-BD learned MACs (0 = global limit only)
  *       members:               # (required; [] for none yet)
  *         - port: p0           # (required) a port name
- *           vid: 0             # 0 = untagged; 1..4094 a VLAN on the port
+ *           vid: 0             # the VID on the port: 0 = untagged (hybrid
+ *                              # ports), 1..4094; on a port with a vlan
+ *                              # mode, a VID that the mode carries
  *           split_horizon: 0   # group 1..255; 0 = none
  *       static_macs:
  *         - mac: "02:00:00:00:00:01"   # (required) unicast
@@ -85,6 +97,7 @@
 #include <stdint.h>
 
 #include "topo.h" /* struct load_error */
+#include "vlan.h"
 
 #define SWITCH_NAME_MAX 64     /* names: 1..63 of [A-Za-z0-9_.-] */
 #define SWITCH_DEVARGS_MAX 1024
@@ -138,6 +151,13 @@ struct port_config {
 	bool admin_up;
 	uint32_t mtu;       /* 0 = the PMD's default */
 	uint32_t rx_queues; /* 0 = automatic */
+	/* The port's VLAN mode (vlan.h), when a `vlan` section is given;
+	 * without one the port is "hybrid": untagged frames are its VID 0
+	 * member, 802.1Q frames of VID v its VID v member, and a port with
+	 * no VID members passes every frame, tags and all, to its VID 0
+	 * member. */
+	bool vlan_configured;
+	struct vlan_port vlan;
 };
 
 struct member_config {

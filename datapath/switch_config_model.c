@@ -119,7 +119,9 @@ static bool port_equal(const struct port_config *a, const struct port_config *b)
 {
 	return !strcmp(a->name, b->name) && !strcmp(a->devargs, b->devargs) &&
 	       a->admin_up == b->admin_up && a->mtu == b->mtu &&
-	       a->rx_queues == b->rx_queues;
+	       a->rx_queues == b->rx_queues &&
+	       a->vlan_configured == b->vlan_configured &&
+	       (!a->vlan_configured || !memcmp(&a->vlan, &b->vlan, sizeof(a->vlan)));
 }
 
 static bool bd_equal(const struct bd_config *a, const struct bd_config *b)
@@ -261,13 +263,43 @@ void switch_config_format_mac(const uint8_t mac[6], char out[18])
 		 mac[2], mac[3], mac[4], mac[5]);
 }
 
+static json_t *port_vlan_to_json(const struct vlan_port *vlan)
+{
+	json_t *json = json_pack("{s:s, s:i}", "mode",
+				 vlan_port_mode_names[vlan->mode], "pcp", vlan->pcp);
+	if (!json)
+		return NULL;
+	bool trunk = vlan->mode != VLAN_PORT_access &&
+		     vlan->mode != VLAN_PORT_tunnel;
+	if (vlan->vid)
+		json_object_set_new(json, "vid", json_integer(vlan->vid));
+	if (trunk) {
+		char tpid[8];
+		snprintf(tpid, sizeof(tpid), "0x%04x", vlan->tpid);
+		size_t size = vlan_port_format_allowed(vlan, NULL, 0) + 1;
+		char *allowed = malloc(size);
+		if (allowed) {
+			vlan_port_format_allowed(vlan, allowed, size);
+			json_object_set_new(json, "allowed", json_string(allowed));
+			free(allowed);
+		}
+		json_object_set_new(json, "tpid", json_string(tpid));
+		json_object_set_new(json, "inner_tags",
+				    json_integer(vlan->inner_tags));
+	}
+	return json;
+}
+
 static json_t *port_to_json(const struct port_config *port)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", port->name,
-			 "devargs", port->devargs, "admin",
-			 port->admin_up ? "up" : "down", "mtu",
-			 (json_int_t)port->mtu, "rx_queues",
-			 (json_int_t)port->rx_queues);
+	json_t *json = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", port->name,
+				 "devargs", port->devargs, "admin",
+				 port->admin_up ? "up" : "down", "mtu",
+				 (json_int_t)port->mtu, "rx_queues",
+				 (json_int_t)port->rx_queues);
+	if (json && port->vlan_configured)
+		json_object_set_new(json, "vlan", port_vlan_to_json(&port->vlan));
+	return json;
 }
 
 static json_t *bd_to_json(const struct bd_config *bd)

@@ -75,6 +75,10 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 		struct vswitch_port *port = &table->ports[p];
 		port->present = spec->ports[p].present;
 		port->up = spec->ports[p].present && spec->ports[p].up;
+		if (spec->ports[p].vlan) {
+			port->vlan_mode = true;
+			port->vlan = *spec->ports[p].vlan;
+		}
 		if (spec->ports[p].name)
 			snprintf(port->name, sizeof(port->name), "%s",
 				 spec->ports[p].name);
@@ -118,6 +122,21 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 			member->kind = ms->vid ? VSWITCH_MEMBER_KIND_PORT_VLAN
 					       : VSWITCH_MEMBER_KIND_PORT;
 			struct vswitch_port *port = &table->ports[ms->port];
+			if (port->vlan_mode) {
+				member->egress = vlan_port_egress(&port->vlan, ms->vid);
+				if (ms->vid == 0 || member->egress.verdict != VLAN_OK)
+					return table_fail(table, err, err_size,
+							  "port %s: its VLAN mode does not carry "
+							  "the VID of a member of %s",
+							  port->name, bd_spec->name);
+			} else {
+				/* Hybrid: VID members are 802.1Q-tagged; the
+				 * VID 0 member passes up to two tags inside. */
+				member->egress = (struct vlan_egress){
+					.verdict = VLAN_OK, .push = ms->vid != 0,
+					.inner_tags_max = ms->vid ? 1 : VLAN_MAX_DEPTH,
+					.tpid = VLAN_TPID_8021Q, .vid = ms->vid };
+			}
 			if (ms->vid == 0) {
 				snprintf(member->name, sizeof(member->name), "%s",
 					 port->name);

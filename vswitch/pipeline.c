@@ -60,21 +60,29 @@ static inline void run_add(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
 	run->bytes += bytes;
 }
 
-/* Puts the frame in the output slot of the member's port, adding its tag
- * when the member is a VLAN. The mbuf must be private (refcnt 1) for VLAN
- * members; untagged members may share it. */
+/* Puts the frame in the output slot of the member's port, in the
+ * member's egress form (tags stripped, pushed or rewritten by vlan.h). The
+ * mbuf must be private (refcnt 1) unless egress_unchanged(). */
 static inline void member_emit(struct vswitch_context *ctx,
 			       struct counter_run *tx_run,
 			       const struct vswitch_member *out,
-			       struct rte_mbuf *m, uint16_t pcp_tci)
+			       struct rte_mbuf *m,
+			       const struct vlan_classification *in)
 {
-	if (out->vid) {
-		m->vlan_tci = (uint16_t)((pcp_tci & 0xf000) | out->vid);
-		if (unlikely(rte_vlan_insert(&m) != 0)) {
-			count_drop(ctx, m, VSWITCH_DROP_vlan_push_failed, out->id,
+	if (!egress_unchanged(in, out)) {
+		int moved;
+		enum vlan_verdict verdict = vlan_rewrite(
+			rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+			rte_pktmbuf_headroom(m), in, &out->egress, &moved);
+		if (unlikely(verdict != VLAN_OK)) {
+			count_drop(ctx, m, vlan_drop_reason[verdict], out->id,
 				   out->bd);
 			return;
 		}
+		if (moved < 0)
+			rte_pktmbuf_prepend(m, VLAN_TAG_BYTES);
+		else if (moved > 0)
+			rte_pktmbuf_adj(m, VLAN_TAG_BYTES);
 	}
 	struct vswitch_output *o = &ctx->out;
 	uint16_t port = out->port;
@@ -84,25 +92,30 @@ static inline void member_emit(struct vswitch_context *ctx,
 		VSWITCH_MEMBER_tx_packets, VSWITCH_MEMBER_tx_bytes);
 }
 
-/* One copy to every other member of the BD, exactly once each. Copies that
- * need their own header (VLAN members) are deep copies; untagged members
- * share the frame by reference count. */
+/* One copy to every other member of the BD, exactly once each. Members
+ * that send the frame as received share it by reference count; each one
+ * that rewrites its tags gets a private copy. */
 static void bd_flood(struct vswitch_context *ctx, struct counter_run *tx_run,
 		     const struct vswitch_table *table,
 		     const struct vswitch_bd *bd,
 		     const struct vswitch_member *in, struct rte_mbuf *m,
-		     uint16_t tci)
+		     const struct vlan_classification *vlan)
 {
 	const struct vswitch_member *targets[VSWITCH_TRACE_MAX_OUTPUTS];
-	unsigned n_targets = 0;
+	unsigned n_targets = 0, n_shared = 0;
 	for (uint16_t i = 0; i < bd->n_members; i++) {
 		const struct vswitch_member *out = &table->members[bd->members[i]];
 		enum vswitch_drop_reason why;
 		if (!member_may_send(table, in, out, &why))
 			continue;
+		if (unlikely(!egress_allowed(vlan, out, &why))) {
+			ctx->counters->drops[why]++;
+			continue;
+		}
 		if (n_targets == VSWITCH_TRACE_MAX_OUTPUTS)
 			break;
 		targets[n_targets++] = out;
+		n_shared += egress_unchanged(vlan, out);
 	}
 	uint64_t *bc = ctx->counters->bd[bd->id];
 	if (n_targets == 0) {
@@ -112,38 +125,34 @@ static void bd_flood(struct vswitch_context *ctx, struct counter_run *tx_run,
 	bc[VSWITCH_BD_flooded]++;
 	bc[VSWITCH_BD_flood_copies] += n_targets;
 
-	/* Untagged targets share the original; each VLAN target gets a
-	 * private copy because its tag is written into the frame. */
-	unsigned n_shared = 0;
-	for (unsigned i = 0; i < n_targets; i++)
-		n_shared += targets[i]->vid == 0;
+	/* Copies are made from the original before anything rewrites it:
+	 * the original itself goes, last, to a rewriting member only when
+	 * no member shares it. */
 	if (n_shared > 1)
 		rte_mbuf_refcnt_update(m, (int16_t)(n_shared - 1));
-	bool original_used = n_shared > 0;
+	const struct vswitch_member *original_target = NULL;
 	for (unsigned i = 0; i < n_targets; i++) {
 		const struct vswitch_member *out = targets[i];
-		if (out->vid == 0) {
-			member_emit(ctx, tx_run, out, m, tci);
+		if (egress_unchanged(vlan, out))
+			continue;
+		if (!n_shared && !original_target) {
+			original_target = out; /* sent after the copies */
 			continue;
 		}
-		struct rte_mbuf *copy;
-		bool last_private = !original_used;
-		/* The original may serve the last VLAN target when no
-		 * untagged target shares it. */
-		if (last_private && i == n_targets - 1) {
-			copy = m;
-			original_used = true;
-		} else {
-			copy = rte_pktmbuf_copy(m, ctx->pool, 0, UINT32_MAX);
-			if (unlikely(!copy)) {
-				ctx->counters->drops[VSWITCH_DROP_flood_copy_failed]++;
-				continue;
-			}
+		struct rte_mbuf *copy = rte_pktmbuf_copy(m, ctx->pool, 0, UINT32_MAX);
+		if (unlikely(!copy)) {
+			ctx->counters->drops[VSWITCH_DROP_flood_copy_failed]++;
+			continue;
 		}
-		member_emit(ctx, tx_run, out, copy, tci);
+		member_emit(ctx, tx_run, out, copy, vlan);
 	}
-	if (!original_used)
-		rte_pktmbuf_free(m);
+	if (original_target) {
+		member_emit(ctx, tx_run, original_target, m, vlan);
+		return;
+	}
+	for (unsigned i = 0; i < n_targets; i++)
+		if (egress_unchanged(vlan, targets[i]))
+			member_emit(ctx, tx_run, targets[i], m, vlan);
 }
 
 /* Ends a run of input frames of one member: member and BD counters. */
@@ -276,13 +285,8 @@ void vswitch_process(struct vswitch_context *ctx,
 			}
 		}
 
-		/* Strip the received tag: the frame travels untagged inside
-		 * the BD; egress members add their own (VID translation). */
-		uint16_t tci = c->tci;
-		if (c->tagged)
-			rte_vlan_strip(m);
-
-		/* Forward. */
+		/* Forward. The frame is still as received: each output
+		 * member rewrites its tags (VID translation). */
 		const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
 		const struct fdb_result *dst_result = &results[k + i];
 		if (likely(!(dst[0] & 1) && dst_result->member != FDB_NO_MEMBER)) {
@@ -290,16 +294,17 @@ void vswitch_process(struct vswitch_context *ctx,
 				vswitch_table_member(table, dst_result->member);
 			if (likely(out && out->bd == bd->id)) {
 				enum vswitch_drop_reason why;
-				if (unlikely(!member_may_send(table, in, out, &why))) {
+				if (unlikely(!member_may_send(table, in, out, &why) ||
+					     !egress_allowed(&c->vlan, out, &why))) {
 					count_drop(ctx, m, why, in->id, bd->id);
 					continue;
 				}
 				run_unicast++;
-				member_emit(ctx, &tx_run, out, m, tci);
+				member_emit(ctx, &tx_run, out, m, &c->vlan);
 				continue;
 			}
 		}
-		bd_flood(ctx, &tx_run, table, bd, in, m, tci);
+		bd_flood(ctx, &tx_run, table, bd, in, m, &c->vlan);
 	}
 	bd_run_flush(counters, table, &rx_run, &run_unicast);
 	run_flush(counters->member, &tx_run, VSWITCH_MEMBER_tx_packets,

@@ -27,14 +27,61 @@ static inline uint64_t fdb_key_source(uint16_t bd, const uint8_t *frame)
 	       (rte_be_to_cpu_64(word) & UINT64_C(0xffffffffffff));
 }
 
-/* How an input frame is classified. */
+/* vlan.h's verdicts are vswitch drop reasons of the same names. */
+static const uint8_t vlan_drop_reason[VLAN_VERDICT_MAX] = {
+#define _(name, text) [VLAN_DROP_##name] = VSWITCH_DROP_vlan_##name,
+	foreach_vlan_drop
+#undef _
+};
+
+/* How an input frame is classified. The frame keeps its received form
+ * until it leaves: each output member rewrites it from `vlan` (the tags to
+ * strip, the PCP) to its own egress form. */
 struct classification {
 	uint16_t member;   /* 0 when dropped */
 	uint16_t bd;
-	uint16_t tci;      /* the received tag's TCI (PCP kept), if tagged */
-	bool tagged;       /* a tag must be stripped */
+	struct vlan_classification vlan;
 	enum vswitch_drop_reason drop;
 };
+
+/* Hybrid ports (no VLAN mode): untagged is VID 0; an 802.1Q tag gives its
+ * VID (0 = priority tag: VID 0 with a tag to strip) when the port has VID
+ * members; otherwise every frame goes to the VID 0 member unchanged. */
+static inline uint16_t classify_hybrid(const struct vswitch_port *port,
+				       const uint8_t *frame, uint16_t length,
+				       struct classification *c)
+{
+	uint16_t type = vlan_read16(frame + 12);
+	c->vlan = (struct vlan_classification){ .verdict = VLAN_OK };
+	if (likely(!vlan_is_tpid(type)))
+		return port->untagged_member;
+	if (port->vid_member && type == VLAN_TPID_8021Q) {
+		if (unlikely(length < 18)) {
+			c->drop = VSWITCH_DROP_vlan_truncated;
+			return 0;
+		}
+		uint16_t tci = vlan_read16(frame + 14);
+		uint16_t vid = vlan_tci_vid(tci);
+		c->vlan.vid = vid;
+		c->vlan.pcp = vlan_tci_pcp(tci);
+		c->vlan.dei = vlan_tci_dei(tci);
+		c->vlan.tags_to_strip = 1;
+		c->vlan.inner_tags = length >= 18 && vlan_is_tpid(vlan_read16(frame + 16));
+		uint16_t member = vid ? port->vid_member[vid] : port->untagged_member;
+		if (unlikely(!member))
+			c->drop = VSWITCH_DROP_vlan_not_allowed;
+		return member;
+	}
+	/* Passed through with its tags: count them for egress checks. */
+	struct vlan_stack stack;
+	enum vlan_verdict verdict = vlan_parse(frame, length, &stack);
+	if (unlikely(verdict != VLAN_OK)) {
+		c->drop = vlan_drop_reason[verdict];
+		return 0;
+	}
+	c->vlan.inner_tags = (uint8_t)stack.depth;
+	return port->untagged_member;
+}
 
 /* Classifies a frame to (member, BD). Does not touch the frame. */
 static inline void classify_frame(const struct vswitch_table *table,
@@ -43,35 +90,29 @@ static inline void classify_frame(const struct vswitch_table *table,
 				  struct classification *c)
 {
 	c->member = 0;
-	c->tagged = false;
-	c->tci = 0;
 	if (unlikely(length < RTE_ETHER_HDR_LEN)) {
 		c->drop = VSWITCH_DROP_runt;
 		return;
 	}
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
-	uint16_t member = port->untagged_member;
-	if (port->vid_member &&
-	    eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
-		if (unlikely(length < RTE_ETHER_HDR_LEN + 4)) {
-			c->drop = VSWITCH_DROP_vlan_truncated;
+	uint16_t member;
+	if (port->vlan_mode) {
+		c->vlan = vlan_port_classify(&port->vlan, frame, length);
+		if (unlikely(c->vlan.verdict != VLAN_OK)) {
+			c->drop = vlan_drop_reason[c->vlan.verdict];
 			return;
 		}
-		const struct rte_vlan_hdr *vlan =
-			(const struct rte_vlan_hdr *)(eth + 1);
-		c->tci = rte_be_to_cpu_16(vlan->vlan_tci);
-		member = port->vid_member[c->tci & 0xfff];
-		c->tagged = true;
+		member = port->vid_member ? port->vid_member[c->vlan.vid] : 0;
 		if (unlikely(!member)) {
-			c->drop = VSWITCH_DROP_vlan_not_allowed;
+			c->drop = VSWITCH_DROP_no_bd;
 			return;
 		}
-	}
-	if (unlikely(!member)) {
+	} else {
 		c->drop = VSWITCH_DROP_no_bd;
-		return;
+		member = classify_hybrid(port, frame, length, c);
+		if (unlikely(!member))
+			return;
 	}
-	const uint8_t *src = eth->src_addr.addr_bytes;
+	const uint8_t *src = frame + 6;
 	if (unlikely(src[0] & 1)) {
 		c->drop = VSWITCH_DROP_source_multicast;
 		return;
@@ -82,6 +123,26 @@ static inline void classify_frame(const struct vswitch_table *table,
 	}
 	c->member = member;
 	c->bd = table->members[member].bd;
+}
+
+/* Whether the frame keeps its received bytes through `out`. */
+static inline bool egress_unchanged(const struct vlan_classification *in,
+				    const struct vswitch_member *out)
+{
+	return !in->tags_to_strip && !out->egress.push;
+}
+
+/* Whether the frame may leave through `out` in its egress form; the
+ * reason when not (tags the port may not carry). */
+static inline bool egress_allowed(const struct vlan_classification *in,
+				  const struct vswitch_member *out,
+				  enum vswitch_drop_reason *why)
+{
+	if (unlikely(in->inner_tags > out->egress.inner_tags_max)) {
+		*why = VSWITCH_DROP_vlan_too_deep;
+		return false;
+	}
+	return true;
 }
 
 /* May a frame from member `in` leave through member `out`? */

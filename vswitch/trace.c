@@ -70,7 +70,8 @@ void vswitch_trace_frame(const struct vswitch_table *table,
 			trace->destination_known = true;
 			trace->destination_member = out->id;
 			enum vswitch_drop_reason why;
-			if (!member_may_send(table, in, out, &why)) {
+			if (!member_may_send(table, in, out, &why) ||
+			    !egress_allowed(&c.vlan, out, &why)) {
 				trace_drop(trace, why);
 				return;
 			}
@@ -84,7 +85,8 @@ void vswitch_trace_frame(const struct vswitch_table *table,
 	for (uint16_t i = 0; i < bd->n_members; i++) {
 		const struct vswitch_member *out = &table->members[bd->members[i]];
 		enum vswitch_drop_reason why;
-		if (!member_may_send(table, in, out, &why))
+		if (!member_may_send(table, in, out, &why) ||
+		    !egress_allowed(&c.vlan, out, &why))
 			continue;
 		if (trace->n_outputs == VSWITCH_TRACE_MAX_OUTPUTS)
 			break;

@@ -33,6 +33,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "vlan.h"
+
 #define VSWITCH_MAX_PORTS 64
 #define VSWITCH_MAX_BD 16383 /* ids 1..VSWITCH_MAX_BD; 0 is "none" */
 #define VSWITCH_MAX_MEMBERS 65534 /* ids 1..; 0 and 0xffff are "none" */
@@ -301,9 +303,12 @@ struct vswitch_member {
 	uint16_t id;         /* 0 = unused slot */
 	uint16_t bd;         /* BD id */
 	uint16_t port;       /* switch port index */
-	uint16_t vid;        /* 0 = untagged */
+	uint16_t vid;        /* the VID on its port; 0 = untagged */
 	uint8_t kind;        /* enum vswitch_member_kind */
 	uint8_t split_horizon; /* 0 = none */
+	/* How frames leave through this member (from the port's VLAN mode
+	 * and the member's VID), computed when the table is built. */
+	struct vlan_egress egress;
 	char name[VSWITCH_NAME_MAX]; /* "port" or "port.vid", for humans */
 };
 
@@ -318,8 +323,13 @@ struct vswitch_bd {
 struct vswitch_port {
 	bool present;
 	bool up;               /* admin state: down ports are not sent to */
-	uint16_t untagged_member; /* member id of untagged input, 0 = none */
+	/* With a VLAN mode, vlan_port_classify() gives the VID; without
+	 * ("hybrid"), untagged frames are VID 0 and 802.1Q tags give theirs,
+	 * and a port with no VID members passes every frame to VID 0. */
+	bool vlan_mode;
+	uint16_t untagged_member; /* member id of VID 0, 0 = none */
 	uint16_t *vid_member;  /* [4096] member id per VID, NULL = no VLANs */
+	struct vlan_port vlan; /* when vlan_mode */
 	char name[VSWITCH_NAME_MAX];
 };
 
@@ -340,6 +350,7 @@ struct vswitch_table_spec {
 		bool present;
 		bool up;
 		const char *name;
+		const struct vlan_port *vlan; /* NULL: hybrid */
 	} ports[VSWITCH_MAX_PORTS];
 	size_t n_bds;
 	const struct vswitch_bd_spec {
