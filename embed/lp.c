@@ -858,7 +858,7 @@ int embed_mip(struct embedder *embedder, const struct embed_residual *residual,
 	}
 	/* Tags: a row per link counting integer hops; split flows are checked
 	 * when decomposed. */
-	capacity_rows(&lp, work, commodities, count, !split, split ? 1e-5 : 0);
+	capacity_rows(&lp, work, commodities, count, !split, 0);
 	status = mip_solve(&lp, embedder->options.mip_time_limit);
 	if (status)
 		goto out;
