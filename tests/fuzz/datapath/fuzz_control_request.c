@@ -11,9 +11,16 @@
  * from its one input.
  *
  * Safety: requests are real, so a request could name a device or a file.
- * Inputs whose JSON carries a "devargs" other than net_null/net_ring, or a
- * "file" outside this target's own directory, are not run (they would
+ * Inputs whose JSON carries a "devargs" other than net_nullN/net_ringN, or
+ * a "file" outside this target's own directory, are not run (they would
  * create interfaces or overwrite files as root); everything else is.
+ *
+ * Device names are held to "net_null<digits>" / "net_ring<digits>" also
+ * because of a loom-switch bug this target found: a port-add whose device
+ * name the ethdev iterator cannot parse (e.g. "net_nullq=7") fails but
+ * leaves the probed device behind, so ~30 distinct such requests use up
+ * every ethdev port and later applies fail (see the golden test
+ * test_failed_port_add_leaks_nothing). Remove the restriction once fixed.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -116,6 +123,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* "net_null<digits>" or "net_ring<digits>", then nothing or ",args". */
+static bool devargs_allowed(const char *text)
+{
+	if (strncmp(text, "net_null", 8) != 0 && strncmp(text, "net_ring", 8) != 0)
+		return false;
+	const char *c = text + 8;
+	if (*c < '0' || *c > '9')
+		return false;
+	while (*c >= '0' && *c <= '9')
+		c++;
+	return (*c == '\0' || *c == ',') && !strstr(text, "file");
+}
+
 /* Would running this request touch anything outside the test? */
 static bool unsafe(const json_t *value)
 {
@@ -132,12 +152,8 @@ static bool unsafe(const json_t *value)
 		return false;
 	json_object_foreach((json_t *)value, key, item) {
 		const char *text = json_string_value(item);
-		if (!strcmp(key, "devargs") && text &&
-		    strncmp(text, "net_null", 8) != 0 &&
-		    strncmp(text, "net_ring", 8) != 0)
+		if (!strcmp(key, "devargs") && text && !devargs_allowed(text))
 			return true;
-		if (!strcmp(key, "devargs") && text && strstr(text, "file"))
-			return true; /* net_ring's file-backed modes */
 		if (!strcmp(key, "file") && text &&
 		    (strncmp(text, CAPTURE_DIR "/", sizeof(CAPTURE_DIR)) != 0 ||
 		     strstr(text, "..")))
