@@ -26,6 +26,10 @@ def count(log_path, label, totals, failures):
                 if NOT_OK.match(out):
                     if TODO.search(out):
                         continue
+                    if SKIP.search(out):
+                        # cmocka prints skipped cases as "not ok # SKIP".
+                        skipped += 1
+                        continue
                     failed += 1
                     failures.append(f'{label}{record["name"]}: {out.strip()}')
                 elif OK.match(out):
@@ -34,6 +38,11 @@ def count(log_path, label, totals, failures):
                     else:
                         passed += 1
             result = record.get('result')
+            # meson calls a TAP test with "not ok # SKIP" lines FAIL even
+            # when it exited 0; a crash or a real failure exits non-zero.
+            if (result == 'FAIL' and record.get('returncode') == 0
+                    and failed == 0 and skipped):
+                result = 'OK'
             if result in ('FAIL', 'TIMEOUT', 'ERROR', 'UNEXPECTEDPASS') and failed == 0:
                 failed += 1
                 failures.append(f'{label}{record["name"]}: {result} '
