@@ -285,15 +285,25 @@ static json_t *bd_json(struct loom_switch *sw, const struct bd_config *bc)
 	json_t *members = json_array();
 	for (size_t m = 0; m < bc->n_members; m++) {
 		const struct member_config *mc = &bc->members[m];
-		uint16_t id = switch_member_id(sw, bc->name, mc->port, mc->vid);
+		uint16_t id = switch_member_of(sw, bc->name, mc);
 		uint64_t mcounters[VSWITCH_MEMBER_COUNTER_MAX];
 		switch_sum_member(sw, id, mcounters);
-		json_array_append_new(members, json_pack(
-			"{s:i, s:s, s:i, s:i, s:i, s:o}", "id", id, "port", mc->port,
-			"vid", mc->vid, "split_horizon", mc->split_horizon,
-			"fdb_entries", (int)fdb_count_member(sw->fdb, id),
-			"counters", counters_json(mcounters, vswitch_member_counter_names,
-						  VSWITCH_MEMBER_COUNTER_MAX)));
+		json_t *member = json_pack(
+			"{s:i, s:i, s:i, s:o}", "id", id, "split_horizon",
+			mc->split_horizon, "fdb_entries",
+			(int)fdb_count_member(sw->fdb, id), "counters",
+			counters_json(mcounters, vswitch_member_counter_names,
+				      VSWITCH_MEMBER_COUNTER_MAX));
+		if (mc->tunnel) {
+			char address[16];
+			switch_config_format_ipv4(mc->tunnel, address);
+			json_object_set_new(member, "tunnel", json_string(address));
+			json_object_set_new(member, "vni", json_integer(mc->vni));
+		} else {
+			json_object_set_new(member, "port", json_string(mc->port));
+			json_object_set_new(member, "vid", json_integer(mc->vid));
+		}
+		json_array_append_new(members, member);
 	}
 	return json_pack("{s:s, s:i, s:b, s:i, s:i, s:o, s:o}", "name", bc->name,
 			 "id", bd, "learning", bc->learning, "mac_limit",
@@ -368,12 +378,10 @@ static json_t *command_counters(struct loom_switch *sw, json_t *request,
 		for (size_t m = 0; m < bc->n_members; m++) {
 			const struct member_config *mc = &bc->members[m];
 			uint64_t mcounters[VSWITCH_MEMBER_COUNTER_MAX];
-			switch_sum_member(sw, switch_member_id(sw, bc->name, mc->port,
-							       mc->vid),
+			switch_sum_member(sw, switch_member_of(sw, bc->name, mc),
 					  mcounters);
 			char key[3 * SWITCH_NAME_MAX];
-			snprintf(key, sizeof(key), "%s/%s/%u", bc->name, mc->port,
-				 mc->vid);
+			switch_config_member_key(bc->name, mc, key, sizeof(key));
 			json_object_set_new(members, key,
 					    counters_json(mcounters,
 							  vswitch_member_counter_names,

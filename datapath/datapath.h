@@ -154,6 +154,8 @@ void switch_clock_advance(struct loom_switch *sw, uint32_t seconds);
 
 /* Lookups for the control socket. */
 int switch_port_by_name(const struct loom_switch *sw, const char *name);
+uint16_t switch_member_of(const struct loom_switch *sw, const char *bd,
+			  const struct member_config *member);
 uint16_t switch_member_id(const struct loom_switch *sw, const char *bd,
 			  const char *port, uint16_t vid);
 uint16_t switch_bd_id(const struct loom_switch *sw, const char *bd);

@@ -170,18 +170,20 @@ int switch_port_by_name(const struct loom_switch *sw, const char *name)
 	return -1;
 }
 
-static void member_key(char *buf, size_t size, const char *bd,
-		       const char *port, uint16_t vid)
+uint16_t switch_member_of(const struct loom_switch *sw, const char *bd,
+			  const struct member_config *member)
 {
-	snprintf(buf, size, "%s/%s/%u", bd, port, vid);
+	char key[3 * SWITCH_NAME_MAX];
+	switch_config_member_key(bd, member, key, sizeof(key));
+	return (uint16_t)id_map_find(sw->member_ids, key);
 }
 
 uint16_t switch_member_id(const struct loom_switch *sw, const char *bd,
 			  const char *port, uint16_t vid)
 {
-	char key[3 * SWITCH_NAME_MAX];
-	member_key(key, sizeof(key), bd, port, vid);
-	return (uint16_t)id_map_find(sw->member_ids, key);
+	struct member_config member = { .vid = vid };
+	snprintf(member.port, sizeof(member.port), "%s", port);
+	return switch_member_of(sw, bd, &member);
 }
 
 uint16_t switch_bd_id(const struct loom_switch *sw, const char *bd)
@@ -291,8 +293,7 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		bds[b].members = members[b];
 		for (size_t m = 0; members[b] && m < bc->n_members; m++) {
 			const struct member_config *mc = &bc->members[m];
-			members[b][m].id = switch_member_id(sw, bc->name, mc->port,
-							    mc->vid);
+			members[b][m].id = switch_member_of(sw, bc->name, mc);
 			members[b][m].port = (uint16_t)switch_port_by_name(sw, mc->port);
 			members[b][m].vid = mc->vid;
 			members[b][m].split_horizon = mc->split_horizon;
@@ -375,8 +376,8 @@ static int assign_ids(struct loom_switch *sw, const struct switch_config *config
 		const struct bd_config *bc = &config->bds[b];
 		for (size_t m = 0; m < bc->n_members; m++) {
 			char key[3 * SWITCH_NAME_MAX];
-			member_key(key, sizeof(key), bc->name, bc->members[m].port,
-				   bc->members[m].vid);
+			switch_config_member_key(bc->name, &bc->members[m], key,
+						 sizeof(key));
 			if (id_map_find(sw->member_ids, key))
 				continue;
 			uint32_t id = id_map_free_id(sw->member_ids, 1);
@@ -416,8 +417,7 @@ static void retire_ids(struct loom_switch *sw, const struct switch_config *confi
 	for (size_t b = 0; b < config->n_bds; b++) {
 		const struct bd_config *bc = &config->bds[b];
 		for (size_t m = 0; m < bc->n_members; m++)
-			used[switch_member_id(sw, bc->name, bc->members[m].port,
-					      bc->members[m].vid)] = 1;
+			used[switch_member_of(sw, bc->name, &bc->members[m])] = 1;
 	}
 	for (uint32_t id = 1; id <= sw->member_ids->max_id; id++) {
 		if (!sw->member_ids->names[id] || used[id])

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <jansson.h>
 
 /* Room an mbuf takes in its pool: the default data room (2048 + 128
@@ -684,6 +686,175 @@ static size_t device_name_length(const char *devargs)
 	return strcspn(devargs, ",");
 }
 
+/* "198.18.0.1" (or with "/24" when prefix is not NULL) -> host order. */
+static int read_ipv4_key(struct source *source, source_node map,
+			 const char *key, bool required, uint32_t *address,
+			 uint8_t *prefix)
+{
+	char text[40];
+	source_node node = source_get(source, map, key);
+	if (!node && !required)
+		return 0;
+	if (read_string_key(source, map, key, text, sizeof(text), true, false))
+		return -1;
+	char *slash = strchr(text, '/');
+	unsigned long length = 32;
+	if (slash) {
+		char *end = NULL;
+		*slash = '\0';
+		length = strtoul(slash + 1, &end, 10);
+		if (!prefix || !slash[1] || *end || length > 32)
+			return key_error(source, map, key,
+					 "'%s/%s' is not %s", text, slash + 1,
+					 prefix ? "an IPv4 address/prefix length"
+						: "an IPv4 address");
+	} else if (prefix) {
+		return key_error(source, map, key,
+				 "'%s' needs a prefix length (like 198.18.0.1/24)",
+				 text);
+	}
+	struct in_addr in;
+	if (inet_pton(AF_INET, text, &in) != 1)
+		return key_error(source, map, key, "'%s' is not an IPv4 address",
+				 text);
+	*address = ntohl(in.s_addr);
+	if (prefix)
+		*prefix = (uint8_t)length;
+	return 0;
+}
+
+static int load_vtep_routes(struct source *source, source_node list,
+			    struct vtep_config *vtep)
+{
+	size_t count = 0;
+	if (source_list(source, list, &count))
+		return -1;
+	vtep->routes = count ? calloc(count, sizeof(*vtep->routes)) : NULL;
+	if (count && !vtep->routes)
+		return source_error(source, list, "out of memory");
+	static const char *const keys[] = { "prefix", "next_hop", NULL };
+	for (size_t i = 0; i < count; i++) {
+		size_t mark = path_enter_index(source, i);
+		source_node item = source_item(source, list, i);
+		struct vxlan_route *route = &vtep->routes[i];
+		int rc = source_check_keys(source, item, keys) ||
+			 read_ipv4_key(source, item, "prefix", true,
+				       &route->prefix, &route->length) ||
+			 read_ipv4_key(source, item, "next_hop", true,
+				       &route->next_hop, NULL);
+		if (!rc && route->length < 32 &&
+		    (route->prefix & (0xffffffffu >> route->length)))
+			rc = key_error(source, item, "prefix",
+				       "host bits set after /%u", route->length);
+		path_leave(source, mark);
+		vtep->n_routes = i + 1;
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_vtep_neighbours(struct source *source, source_node list,
+				struct vtep_config *vtep)
+{
+	size_t count = 0;
+	if (source_list(source, list, &count))
+		return -1;
+	vtep->neighbours = count ? calloc(count, sizeof(*vtep->neighbours)) : NULL;
+	if (count && !vtep->neighbours)
+		return source_error(source, list, "out of memory");
+	static const char *const keys[] = { "address", "mac", NULL };
+	for (size_t i = 0; i < count; i++) {
+		size_t mark = path_enter_index(source, i);
+		source_node item = source_item(source, list, i);
+		struct vtep_neighbour_config *n = &vtep->neighbours[i];
+		char mac[32];
+		int rc = source_check_keys(source, item, keys) ||
+			 read_ipv4_key(source, item, "address", true,
+				       &n->address, NULL) ||
+			 read_string_key(source, item, "mac", mac, sizeof(mac),
+					 true, false);
+		if (!rc && (!parse_mac(mac, n->mac) || (n->mac[0] & 1)))
+			rc = key_error(source, item, "mac",
+				       "'%s' is not a unicast MAC address", mac);
+		path_leave(source, mark);
+		vtep->n_neighbours = i + 1;
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* The VTEP section: the underlay (vxlan.h checks it) and how to reach the
+ * remote VTEPs. */
+static int load_vtep(struct source *source, source_node map,
+		     struct switch_config *config)
+{
+	static const char *const keys[] = { "port", "address", "mac", "vid",
+					    "udp_port", "mtu", "ttl", "df",
+					    "ignore_reserved_bits", "routes",
+					    "neighbours", NULL };
+	struct vtep_config *vtep = &config->vtep;
+	struct vxlan_underlay *u = &vtep->underlay;
+	uint16_t ttl = 64;
+	char mac[32] = "";
+	vxlan_underlay_defaults(u);
+	if (source_check_keys(source, map, keys) ||
+	    read_string_key(source, map, "port", vtep->port, sizeof(vtep->port),
+			    true, true) ||
+	    read_ipv4_key(source, map, "address", true, &u->address,
+			  &u->prefix_length) ||
+	    read_string_key(source, map, "mac", mac, sizeof(mac), false, false) ||
+	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &u->vid) ||
+	    read_u16_key(source, map, "udp_port", 1, 65535, &u->udp_port) ||
+	    read_u16_key(source, map, "mtu", 576, 9216, &u->mtu) ||
+	    read_u16_key(source, map, "ttl", 1, 255, &ttl) ||
+	    read_bool_key(source, map, "df", &u->df) ||
+	    read_bool_key(source, map, "ignore_reserved_bits",
+			  &u->ignore_reserved_bits))
+		return -1;
+	u->ttl = (uint8_t)ttl;
+	if (mac[0] && (!parse_mac(mac, u->mac) || (u->mac[0] & 1)))
+		return key_error(source, map, "mac",
+				 "'%s' is not a unicast MAC address", mac);
+	int port = switch_config_port_index(config, vtep->port);
+	if (port < 0)
+		return key_error(source, map, "port",
+				 "port '%s' is not defined in ports", vtep->port);
+	if (config->ports[port].vlan_configured)
+		return key_error(source, map, "port",
+				 "the underlay port '%s' has a VLAN mode; use "
+				 "vtep.vid to tag the underlay", vtep->port);
+	/* vxlan_underlay_check wants a MAC: check with a stand-in when the
+	 * port's own MAC will be used. */
+	struct vxlan_underlay checked = *u;
+	static const uint8_t zero[6];
+	if (!memcmp(checked.mac, zero, 6))
+		checked.mac[0] = 0x02;
+	char why[256];
+	if (vxlan_underlay_check(&checked, why, sizeof(why)) != 0)
+		return source_error(source, map, "%s", why);
+	source_node routes = source_get(source, map, "routes");
+	source_node neighbours = source_get(source, map, "neighbours");
+	size_t mark;
+	if (routes) {
+		mark = path_enter_key(source, "routes");
+		int rc = load_vtep_routes(source, routes, vtep);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	}
+	if (neighbours) {
+		mark = path_enter_key(source, "neighbours");
+		int rc = load_vtep_neighbours(source, neighbours, vtep);
+		path_leave(source, mark);
+		if (rc)
+			return -1;
+	}
+	vtep->configured = true;
+	return 0;
+}
+
 /* A port's `vlan` section, built with vlan.h's control-thread functions
  * so that the mode the switch runs is exactly the one checked here. */
 static int load_port_vlan(struct source *source, source_node map,
@@ -891,24 +1062,76 @@ static int member_slot(const struct switch_config *config, const char *port,
 	return index < 0 ? -1 : index * (SWITCH_MAX_VID + 1) + vid;
 }
 
+/* A (tunnel, VNI) member: the VTEP must exist and the pair be unique
+ * across all BDs (tunnels are few: a linear check). */
+static int load_tunnel_member(struct source *source, source_node map,
+			      struct switch_config *config,
+			      struct bd_index *index, size_t bd_index,
+			      size_t member_index)
+{
+	struct member_config *member = &config->bds[bd_index].members[member_index];
+	uint64_t vni = 0;
+	if (read_ipv4_key(source, map, "tunnel", true, &member->tunnel, NULL))
+		return -1;
+	if (!source_get(source, map, "vni"))
+		return key_error(source, map, "tunnel",
+				 "a tunnel member needs a vni");
+	if (read_u64_key(source, map, "vni", 0, VXLAN_VNI_MAX, &vni))
+		return -1;
+	member->vni = (uint32_t)vni;
+	if (source_get(source, map, "port") || source_get(source, map, "vid"))
+		return key_error(source, map, "tunnel",
+				 "a member is a port (with vid) or a tunnel "
+				 "(with vni), not both");
+	if (!config->vtep.configured)
+		return key_error(source, map, "tunnel",
+				 "tunnel members need a vtep section");
+	if (member->tunnel == config->vtep.underlay.address || !member->tunnel)
+		return key_error(source, map, "tunnel",
+				 "the remote VTEP cannot be our own address");
+	for (size_t b = 0; b <= bd_index; b++) {
+		const struct bd_config *bd = &config->bds[b];
+		size_t n = b == bd_index ? member_index : bd->n_members;
+		for (size_t m = 0; m < n; m++)
+			if (bd->members[m].tunnel == member->tunnel &&
+			    bd->members[m].vni == member->vni)
+				return key_error(source, map, "vni",
+						 "VNI %u to that VTEP is already a "
+						 "member of bridge domain '%s'",
+						 member->vni, bd->name);
+	}
+	if (++index->n_members > SWITCH_MAX_MEMBERS)
+		return key_error(source, map, "tunnel",
+				 "more than %d members in all bridge domains",
+				 SWITCH_MAX_MEMBERS);
+	return 0;
+}
+
 static int load_member(struct source *source, source_node map,
 		       struct switch_config *config, struct bd_index *index,
 		       size_t bd_index, size_t member_index)
 {
 	static const char *const keys[] = { "port", "vid", "split_horizon",
-					    NULL };
+					    "tunnel", "vni", NULL };
 	struct bd_config *bd = &config->bds[bd_index];
 	struct member_config *member = &bd->members[member_index];
-	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "port", member->port,
-			    sizeof(member->port), true, true) ||
-	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &member->vid))
-		return -1;
 	uint64_t split_horizon = 0;
-	if (read_u64_key(source, map, "split_horizon", 0,
+	if (source_check_keys(source, map, keys) ||
+	    read_u64_key(source, map, "split_horizon", 0,
 			 SWITCH_MAX_SPLIT_HORIZON, &split_horizon))
 		return -1;
 	member->split_horizon = (uint8_t)split_horizon;
+	if (source_get(source, map, "tunnel"))
+		return load_tunnel_member(source, map, config, index, bd_index,
+					  member_index);
+	if (read_string_key(source, map, "port", member->port,
+			    sizeof(member->port), true, true) ||
+	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &member->vid))
+		return -1;
+	if (config->vtep.configured && !strcmp(member->port, config->vtep.port))
+		return key_error(source, map, "port",
+				 "port '%s' is the VTEP's underlay port",
+				 member->port);
 	int slot = member_slot(config, member->port, member->vid);
 	if (slot < 0)
 		return key_error(source, map, "port",
@@ -1147,6 +1370,7 @@ static int load_desired(struct source *source, source_node root,
 {
 	return load_section(source, root, "fdb", config, load_fdb) ||
 		       load_ports(source, root, config) ||
+		       load_section(source, root, "vtep", config, load_vtep) ||
 		       load_bds(source, root, config)
 		       ? -1
 		       : 0;
@@ -1159,7 +1383,7 @@ static int load_yaml_root(struct source *source, source_node root,
 {
 	static const char *const keys[] = { "eal", "datapath", "control",
 					    "fdb", "ports", "bridge_domains",
-					    NULL };
+					    "vtep", NULL };
 	if (source_check_keys(source, root, keys) ||
 	    load_section(source, root, "datapath", config, load_datapath) ||
 	    load_section(source, root, "eal", config, load_eal) ||
@@ -1228,7 +1452,7 @@ int switch_config_from_json(struct switch_config *config,
 	static const char *const process_level[] = { "eal", "datapath",
 						     "control", NULL };
 	static const char *const keys[] = { "fdb", "ports", "bridge_domains",
-					    NULL };
+					    "vtep", NULL };
 
 	switch_config_init(config);
 	if (base) {

@@ -74,10 +74,25 @@
  *                              # ports), 1..4094; on a port with a vlan
  *                              # mode, a VID that the mode carries
  *           split_horizon: 0   # group 1..255; 0 = none
+ *         - tunnel: 198.18.1.2 # or a VXLAN tunnel to a remote VTEP
+ *           vni: 5001          # (required with tunnel) 0..16777215
  *       static_macs:
  *         - mac: "02:00:00:00:00:01"   # (required) unicast
  *           port: p0           # (required)
  *           vid: 0
+ *
+ *   vtep:                      # a VXLAN tunnel endpoint (vxlan/vxlan.h)
+ *     port: uplink             # (required) the underlay port; not a member
+ *     address: 198.18.1.1/24   # (required) VTEP address/connected prefix
+ *     mac: "02:00:00:00:00:01" # default: the port's own MAC
+ *     vid: 0                   # underlay 802.1Q VID, 0 = untagged
+ *     udp_port: 4789
+ *     mtu: 1500                # underlay IP MTU; bigger frames are dropped
+ *     ttl: 64
+ *     df: true
+ *     ignore_reserved_bits: false  # true: RFC 7348's literal "ignore"
+ *     routes: [{prefix: 198.19.0.0/16, next_hop: 198.18.1.254}]
+ *     neighbours: [{address: 198.18.1.2, mac: "02:00:00:00:00:02"}]
  *
  * Semantic checks done by the loader: names unique, every member's port
  * exists, a (port, vid) in at most one BD (and once in it), BD ids unique,
@@ -98,6 +113,7 @@
 
 #include "topo.h" /* struct load_error */
 #include "vlan.h"
+#include "vxlan.h"
 
 #define SWITCH_NAME_MAX 64     /* names: 1..63 of [A-Za-z0-9_.-] */
 #define SWITCH_DEVARGS_MAX 1024
@@ -160,10 +176,32 @@ struct port_config {
 	struct vlan_port vlan;
 };
 
+/* A member is a (port, VID) or, with a VTEP, a (tunnel, VNI): `tunnel`
+ * is the remote VTEP's IPv4 address (host order) and `port` is empty. */
 struct member_config {
 	char port[SWITCH_NAME_MAX];
 	uint16_t vid;
 	uint8_t split_horizon;
+	uint32_t tunnel;
+	uint32_t vni;
+};
+
+/* The VTEP: one underlay port with an IPv4 address, routes and static
+ * neighbours to reach remote VTEPs. underlay.mac all zero means "the
+ * port's own MAC". */
+struct vtep_neighbour_config {
+	uint32_t address;
+	uint8_t mac[6];
+};
+
+struct vtep_config {
+	bool configured;
+	char port[SWITCH_NAME_MAX];
+	struct vxlan_underlay underlay;
+	size_t n_routes;
+	struct vxlan_route *routes;
+	size_t n_neighbours;
+	struct vtep_neighbour_config *neighbours;
 };
 
 struct static_mac_config {
@@ -194,6 +232,7 @@ struct switch_config {
 	struct port_config *ports;
 	size_t n_bds;
 	struct bd_config *bds;
+	struct vtep_config vtep;
 };
 
 /* Fills defaults (no ports, no BDs). `config` is treated as uninitialized.
@@ -252,6 +291,13 @@ int switch_config_assign_bd_ids(struct switch_config *config,
  * "0-<workers>", socket /run/loom-switch.<file_prefix>.sock. */
 void switch_config_default_lcores(struct switch_config *config);
 void switch_config_default_socket(struct switch_config *config);
+
+/* A member's stable key, "bd/port/vid" or "bd/@remote/vni": its id in
+ * the switch follows this key. */
+void switch_config_member_key(const char *bd, const struct member_config *m,
+			      char *buf, size_t size);
+/* "198.18.0.1" from a host-order address. */
+void switch_config_format_ipv4(uint32_t address, char out[16]);
 
 /* "02:00:00:00:00:01" */
 void switch_config_format_mac(const uint8_t mac[6], char out[18]);

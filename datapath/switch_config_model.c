@@ -62,6 +62,8 @@ void switch_config_free(struct switch_config *config)
 		bd_free(&config->bds[i]);
 	free(config->bds);
 	free(config->ports);
+	free(config->vtep.routes);
+	free(config->vtep.neighbours);
 	switch_config_init(config);
 }
 
@@ -89,9 +91,16 @@ int switch_config_copy(struct switch_config *dst, const struct switch_config *sr
 	dst->ports = array_copy(src->ports, src->n_ports, sizeof(*src->ports),
 				&failed);
 	dst->bds = array_copy(src->bds, src->n_bds, sizeof(*src->bds), &failed);
+	dst->vtep.routes = array_copy(src->vtep.routes, src->vtep.n_routes,
+				      sizeof(*src->vtep.routes), &failed);
+	dst->vtep.neighbours = array_copy(src->vtep.neighbours,
+					  src->vtep.n_neighbours,
+					  sizeof(*src->vtep.neighbours), &failed);
 	if (failed) {
 		free(dst->ports);
 		free(dst->bds);
+		free(dst->vtep.routes);
+		free(dst->vtep.neighbours);
 		switch_config_init(dst);
 		return -1;
 	}
@@ -133,7 +142,8 @@ static bool bd_equal(const struct bd_config *a, const struct bd_config *b)
 	for (size_t i = 0; i < a->n_members; i++) {
 		const struct member_config *x = &a->members[i], *y = &b->members[i];
 		if (strcmp(x->port, y->port) || x->vid != y->vid ||
-		    x->split_horizon != y->split_horizon)
+		    x->split_horizon != y->split_horizon ||
+		    x->tunnel != y->tunnel || x->vni != y->vni)
 			return false;
 	}
 	for (size_t i = 0; i < a->n_static_macs; i++) {
@@ -170,7 +180,38 @@ bool switch_config_equal(const struct switch_config *a,
 	for (size_t i = 0; i < a->n_bds; i++)
 		if (!bd_equal(&a->bds[i], &b->bds[i]))
 			return false;
-	return true;
+	const struct vtep_config *va = &a->vtep, *vb = &b->vtep;
+	if (va->configured != vb->configured)
+		return false;
+	if (!va->configured)
+		return true;
+	return !strcmp(va->port, vb->port) &&
+	       !memcmp(&va->underlay, &vb->underlay, sizeof(va->underlay)) &&
+	       va->n_routes == vb->n_routes &&
+	       va->n_neighbours == vb->n_neighbours &&
+	       (!va->n_routes || !memcmp(va->routes, vb->routes,
+					 va->n_routes * sizeof(*va->routes))) &&
+	       (!va->n_neighbours ||
+		!memcmp(va->neighbours, vb->neighbours,
+			va->n_neighbours * sizeof(*va->neighbours)));
+}
+
+void switch_config_member_key(const char *bd, const struct member_config *m,
+			      char *buf, size_t size)
+{
+	if (m->tunnel) {
+		char address[16];
+		switch_config_format_ipv4(m->tunnel, address);
+		snprintf(buf, size, "%s/@%s/%u", bd, address, m->vni);
+	} else {
+		snprintf(buf, size, "%s/%s/%u", bd, m->port, m->vid);
+	}
+}
+
+void switch_config_format_ipv4(uint32_t address, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", address >> 24, (address >> 16) & 255,
+		 (address >> 8) & 255, address & 255);
 }
 
 /* ---- Lookups ------------------------------------------------------------ */
@@ -310,11 +351,19 @@ static json_t *bd_to_json(const struct bd_config *bd)
 		goto fail;
 	for (size_t i = 0; i < bd->n_members; i++) {
 		const struct member_config *m = &bd->members[i];
-		if (json_array_append_new(members,
-					  json_pack("{s:s, s:i, s:i}", "port",
-						    m->port, "vid", m->vid,
-						    "split_horizon",
-						    m->split_horizon)))
+		json_t *member;
+		if (m->tunnel) {
+			char address[16];
+			switch_config_format_ipv4(m->tunnel, address);
+			member = json_pack("{s:s, s:I, s:i}", "tunnel", address,
+					   "vni", (json_int_t)m->vni,
+					   "split_horizon", m->split_horizon);
+		} else {
+			member = json_pack("{s:s, s:i, s:i}", "port", m->port,
+					   "vid", m->vid, "split_horizon",
+					   m->split_horizon);
+		}
+		if (json_array_append_new(members, member))
 			goto fail;
 	}
 	for (size_t i = 0; i < bd->n_static_macs; i++) {
@@ -344,6 +393,46 @@ fail:
 	return NULL;
 }
 
+static json_t *vtep_to_json(const struct vtep_config *vtep)
+{
+	const struct vxlan_underlay *u = &vtep->underlay;
+	char address[24], text[16];
+	switch_config_format_ipv4(u->address, text);
+	snprintf(address, sizeof(address), "%s/%u", text, u->prefix_length);
+	json_t *json = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b}",
+				 "port", vtep->port, "address", address, "vid",
+				 u->vid, "udp_port", u->udp_port, "mtu", u->mtu,
+				 "ttl", u->ttl, "df", u->df,
+				 "ignore_reserved_bits", u->ignore_reserved_bits);
+	static const uint8_t zero[6];
+	if (memcmp(u->mac, zero, 6)) {
+		char mac[18];
+		switch_config_format_mac(u->mac, mac);
+		json_object_set_new(json, "mac", json_string(mac));
+	}
+	json_t *routes = json_array();
+	for (size_t i = 0; i < vtep->n_routes; i++) {
+		char prefix[24], hop[16];
+		switch_config_format_ipv4(vtep->routes[i].prefix, text);
+		snprintf(prefix, sizeof(prefix), "%s/%u", text,
+			 vtep->routes[i].length);
+		switch_config_format_ipv4(vtep->routes[i].next_hop, hop);
+		json_array_append_new(routes, json_pack("{s:s, s:s}", "prefix",
+							prefix, "next_hop", hop));
+	}
+	json_object_set_new(json, "routes", routes);
+	json_t *neighbours = json_array();
+	for (size_t i = 0; i < vtep->n_neighbours; i++) {
+		char mac[18];
+		switch_config_format_ipv4(vtep->neighbours[i].address, text);
+		switch_config_format_mac(vtep->neighbours[i].mac, mac);
+		json_array_append_new(neighbours, json_pack("{s:s, s:s}", "address",
+							    text, "mac", mac));
+	}
+	json_object_set_new(json, "neighbours", neighbours);
+	return json;
+}
+
 struct json_t *switch_config_to_json(const struct switch_config *config)
 {
 	json_t *ports = json_array();
@@ -356,12 +445,15 @@ struct json_t *switch_config_to_json(const struct switch_config *config)
 	for (size_t i = 0; i < config->n_bds; i++)
 		if (json_array_append_new(bds, bd_to_json(&config->bds[i])))
 			goto fail;
-	return json_pack("{s:{s:I, s:I, s:I, s:s}, s:o, s:o}", "fdb",
+	json_t *json = json_pack("{s:{s:I, s:I, s:I, s:s}, s:o, s:o}", "fdb",
 			 "capacity", (json_int_t)config->fdb.capacity, "limit",
 			 (json_int_t)config->fdb.limit, "age_seconds",
 			 (json_int_t)config->fdb.age_seconds, "clock",
 			 config->fdb.clock == FDB_CLOCK_MANUAL ? "manual" : "system",
 			 "ports", ports, "bridge_domains", bds);
+	if (json && config->vtep.configured)
+		json_object_set_new(json, "vtep", vtep_to_json(&config->vtep));
+	return json;
 fail:
 	json_decref(ports);
 	json_decref(bds);
