@@ -162,7 +162,7 @@ static void test_mip_against_brute_force(void **state)
 	(void)state;
 	uint64_t seed = 0x5eed1234abcdull;
 	unsigned feasible = 0, infeasible = 0, split_cheaper = 0;
-	for (int instance = 0; instance < 40; instance++) {
+	for (int instance = 0; instance < 150; instance++) {
 		uint32_t nodes = 4 + test_random(&seed, 3);
 		struct substrate *substrate = test_random_substrate(
 			&seed, nodes, 1 + test_random(&seed, 3), 3, 14, 3, 14);
