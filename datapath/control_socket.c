@@ -71,6 +71,7 @@ typedef json_t *(*command_handler)(struct loom_switch *sw, json_t *request,
 	_(capture_start, "mirror a port into a pcap: {port, file, "            \
 			 "direction?: rx|tx|both, max_packets?, max_bytes?}")  \
 	_(capture_stop, "stop a capture: {port}")                              \
+	_(vtep_show, "the VTEP: underlay, routes, neighbours, tunnels")        \
 	_(clock_show, "the FDB clock, in seconds")                             \
 	_(clock_advance, "advance the manual FDB clock: {seconds}")
 
@@ -932,6 +933,63 @@ static json_t *command_capture_stop(struct loom_switch *sw, json_t *request,
 	return status;
 }
 
+static json_t *ipv4_json(uint32_t address)
+{
+	char text[16];
+	switch_config_format_ipv4(address, text);
+	return json_string(text);
+}
+
+static json_t *command_vtep_show(struct loom_switch *sw, json_t *request,
+				 char *err, size_t err_size)
+{
+	(void)request;
+	const struct vxlan_tunnel_table *vxlan = sw->published->vxlan;
+	if (!sw->config.vtep.configured || !vxlan) {
+		snprintf(err, err_size, "no VTEP configured");
+		return NULL;
+	}
+	const struct vxlan_underlay *u = &vxlan->underlay;
+	struct rte_ether_addr mac;
+	memcpy(mac.addr_bytes, u->mac, 6);
+	json_t *neighbours = json_array();
+	for (uint32_t i = 0; i < vxlan_neighbour_count(sw->neighbours); i++) {
+		const struct vxlan_neighbour *n = vxlan_neighbour_at(sw->neighbours, i);
+		struct rte_ether_addr nmac;
+		memcpy(nmac.addr_bytes, n->mac, 6);
+		json_array_append_new(neighbours, json_pack(
+			"{s:o, s:o, s:s}", "address", ipv4_json(n->address), "mac",
+			mac_json(&nmac), "state", vxlan_neighbour_state_names[n->state]));
+	}
+	json_t *routes = json_array();
+	for (uint32_t i = 0; i < vxlan_route_count(sw->routes); i++) {
+		const struct vxlan_route *r = vxlan_route_at(sw->routes, i);
+		json_array_append_new(routes, json_pack(
+			"{s:o, s:i, s:o}", "prefix", ipv4_json(r->prefix), "length",
+			r->length, "next_hop", r->next_hop ? ipv4_json(r->next_hop)
+							   : json_string("connected")));
+	}
+	json_t *tunnels = json_array();
+	for (uint32_t i = 0; i < vxlan->tunnel_count; i++) {
+		const struct vxlan_tunnel_spec *t = &vxlan->tunnels[i];
+		const struct vswitch_member *member =
+			vswitch_table_member(sw->published->vswitch, t->member);
+		const struct vswitch_bd *bd =
+			vswitch_table_bd(sw->published->vswitch, t->bd);
+		json_array_append_new(tunnels, json_pack(
+			"{s:o, s:I, s:s, s:s, s:b}", "remote", ipv4_json(t->remote),
+			"vni", (json_int_t)t->vni, "member",
+			member ? member->name : "?", "bd", bd ? bd->name : "?",
+			"resolved", t->resolved));
+	}
+	return json_pack("{s:s, s:o, s:i, s:o, s:i, s:i, s:i, s:b, s:o, s:o, s:o}",
+			 "port", sw->config.vtep.port, "address",
+			 ipv4_json(u->address), "prefix_length", u->prefix_length,
+			 "mac", mac_json(&mac), "udp_port", u->udp_port, "mtu",
+			 u->mtu, "vid", u->vid, "df", u->df, "routes", routes,
+			 "neighbours", neighbours, "tunnels", tunnels);
+}
+
 static json_t *command_clock_show(struct loom_switch *sw, json_t *request,
 				  char *err, size_t err_size)
 {
@@ -1211,6 +1269,7 @@ int control_loop(struct loom_switch *sw)
 		}
 		pthread_mutex_lock(&sw->state_lock);
 		capture_poll(sw);
+		switch_underlay_poll(sw);
 		uint64_t now = rte_get_tsc_cycles();
 		if (now >= next_tick) {
 			switch_tick(sw);

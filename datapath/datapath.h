@@ -45,6 +45,7 @@ struct worker_rx {
 struct datapath_table {
 	uint64_t version;
 	struct vswitch_table *vswitch;
+	struct vxlan_tunnel_table *vxlan; /* owned; NULL without a VTEP */
 	struct fdb *fdb;
 	struct {
 		bool present;
@@ -96,6 +97,7 @@ struct switch_port {
 	char device_name[RTE_DEV_NAME_MAX_LEN];
 	uint16_t n_rx_queues;
 	uint16_t n_tx_queues;
+	bool control_tx;       /* the last tx queue is the control thread's */
 	rte_spinlock_t tx_lock;
 	struct capture *capture_rx;
 	struct capture *capture_tx;
@@ -129,6 +131,14 @@ struct loom_switch {
 	volatile bool stopping;
 	char config_path[SWITCH_PATH_MAX];
 	int control_listen_fd;
+	/* The VTEP's control side (vxlan.h): routes from the configuration,
+	 * neighbours learned from ARP replies that workers punt, resolved
+	 * into the tunnel table of each published table. */
+	struct vxlan_neighbour_table *neighbours;
+	struct vxlan_route_table *routes;
+	struct rte_ring *punt;       /* workers -> control thread */
+	uint64_t next_neighbour_tick; /* TSC */
+	bool republish;              /* a neighbour changed: rebuild tables */
 	/* Static MACs now in the FDB: (key, member) pairs. */
 	size_t n_static;
 	struct { uint64_t key; uint16_t member; } *statics;
@@ -151,6 +161,9 @@ void switch_destroy(struct loom_switch *sw);
 void switch_tick(struct loom_switch *sw);
 /* Manual clock: advance by seconds, then age. */
 void switch_clock_advance(struct loom_switch *sw, uint32_t seconds);
+/* Control loop, often: neighbours learned by workers, ARP probes, and a
+ * table rebuild when a next hop's MAC changed. */
+void switch_underlay_poll(struct loom_switch *sw);
 
 /* Lookups for the control socket. */
 int switch_port_by_name(const struct loom_switch *sw, const char *name);
@@ -171,8 +184,15 @@ void switch_sum_member(const struct loom_switch *sw, uint16_t member,
 		       uint64_t out[VSWITCH_MEMBER_COUNTER_MAX]);
 
 /* ---- port.c ---- */
+/* control_tx: one more tx queue for the control thread (the VTEP's
+ * underlay port sends ARP requests from it). */
 int port_open(struct loom_switch *sw, struct switch_port *port,
-	      const struct port_config *config, char *err, size_t err_size);
+	      const struct port_config *config, bool control_tx, char *err,
+	      size_t err_size);
+/* Sends one frame from the control thread (on the port's control queue,
+ * or the shared one under the port's lock). Consumes m. */
+int port_send_control(struct loom_switch *sw, struct switch_port *port,
+		      struct rte_mbuf *m);
 void port_close(struct loom_switch *sw, struct switch_port *port);
 void port_update_link(struct switch_port *port);
 

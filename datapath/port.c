@@ -40,7 +40,8 @@ static void port_remove_device(struct switch_port *port)
 }
 
 int port_open(struct loom_switch *sw, struct switch_port *port,
-	      const struct port_config *config, char *err, size_t err_size)
+	      const struct port_config *config, bool control_tx, char *err,
+	      size_t err_size)
 {
 	uint16_t port_id;
 	int rc;
@@ -73,7 +74,7 @@ int port_open(struct loom_switch *sw, struct switch_port *port,
 	snprintf(port->device_name, sizeof(port->device_name), "%s",
 		 rte_dev_name(info.device));
 
-	unsigned workers = sw->n_workers;
+	unsigned workers = sw->n_workers + (control_tx ? 1 : 0);
 	uint16_t n_rx = config->rx_queues ? (uint16_t)config->rx_queues : 1;
 	if (n_rx > info.max_rx_queues)
 		n_rx = info.max_rx_queues;
@@ -136,6 +137,7 @@ int port_open(struct loom_switch *sw, struct switch_port *port,
 	port->port_id = port_id;
 	port->n_rx_queues = n_rx;
 	port->n_tx_queues = n_tx;
+	port->control_tx = control_tx;
 	rte_spinlock_init(&port->tx_lock);
 	snprintf(port->name, sizeof(port->name), "%s", config->name);
 	snprintf(port->devargs, sizeof(port->devargs), "%s", config->devargs);
@@ -158,6 +160,26 @@ void port_close(struct loom_switch *sw, struct switch_port *port)
 	rte_eth_dev_close(port->port_id);
 	port_remove_device(port);
 	port->present = false;
+}
+
+int port_send_control(struct loom_switch *sw, struct switch_port *port,
+		      struct rte_mbuf *m)
+{
+	/* With a queue of its own the control thread needs no lock; with
+	 * fewer queues than workers + 1 it shares one under the lock the
+	 * workers also take (datapath_table.ports[].tx_shared). */
+	bool own = port->n_tx_queues > sw->n_workers;
+	uint16_t queue = own ? (uint16_t)(port->n_tx_queues - 1) : 0;
+	if (!own)
+		rte_spinlock_lock(&port->tx_lock);
+	uint16_t sent = rte_eth_tx_burst(port->port_id, queue, &m, 1);
+	if (!own)
+		rte_spinlock_unlock(&port->tx_lock);
+	if (!sent) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	return 0;
 }
 
 void port_update_link(struct switch_port *port)

@@ -19,6 +19,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 /* ---- name -> stable id ---------------------------------------------------
  * BD ids and member ids outlive tables: FDB entries and counters are keyed
@@ -198,6 +200,7 @@ static void datapath_table_free(struct datapath_table *table)
 	if (!table)
 		return;
 	vswitch_table_free(table->vswitch);
+	vxlan_tunnel_table_free(table->vxlan);
 	rte_free(table);
 }
 
@@ -235,6 +238,148 @@ static void plan_workers(struct loom_switch *sw, const struct switch_config *con
 	}
 }
 
+static uint64_t switch_now_ms(const struct loom_switch *sw)
+{
+	return (rte_get_tsc_cycles() - sw->start_tsc) * 1000 / rte_get_tsc_hz();
+}
+
+/* The VTEP's routes and static neighbours as the configuration says
+ * (learned neighbours are kept across applies). */
+static int vtep_sync(struct loom_switch *sw, const struct vtep_config *vtep,
+		     const struct vxlan_underlay *underlay, char *err,
+		     size_t err_size)
+{
+	if (!sw->neighbours)
+		sw->neighbours = vxlan_neighbour_table_create(1024, NULL);
+	struct vxlan_route_table *routes = vxlan_route_table_create(
+		(uint32_t)vtep->n_routes + 1);
+	if (!sw->neighbours || !routes) {
+		vxlan_route_table_free(routes);
+		snprintf(err, err_size, "out of memory for the VTEP");
+		return -1;
+	}
+	vxlan_route_add_connected(routes, underlay);
+	for (size_t i = 0; i < vtep->n_routes; i++)
+		vxlan_route_add(routes, vtep->routes[i].prefix,
+				vtep->routes[i].length, vtep->routes[i].next_hop);
+	vxlan_route_table_free(sw->routes);
+	sw->routes = routes;
+	for (size_t i = 0; i < vtep->n_neighbours; i++)
+		vxlan_neighbour_add_static(sw->neighbours,
+					   vtep->neighbours[i].address,
+					   vtep->neighbours[i].mac);
+	return 0;
+}
+
+/* The tunnel table of `config`: one tunnel per (remote, VNI) member, its
+ * next hop routed and resolved (an unresolved one drops until ARP
+ * answers and the table is rebuilt). */
+static int build_tunnels(struct loom_switch *sw,
+			 const struct switch_config *config,
+			 struct datapath_table *table,
+			 struct vswitch_table_spec *spec, char *err,
+			 size_t err_size)
+{
+	const struct vtep_config *vtep = &config->vtep;
+	int port = switch_port_by_name(sw, vtep->port);
+	if (port < 0) {
+		snprintf(err, err_size, "the VTEP's port %s is not open", vtep->port);
+		return -1;
+	}
+	struct vxlan_underlay underlay = vtep->underlay;
+	static const uint8_t zero[6];
+	if (!memcmp(underlay.mac, zero, 6)) {
+		struct rte_ether_addr mac;
+		rte_eth_macaddr_get(sw->ports[port].port_id, &mac);
+		memcpy(underlay.mac, mac.addr_bytes, 6);
+	}
+	if (vtep_sync(sw, vtep, &underlay, err, err_size) != 0)
+		return -1;
+	size_t n = 0;
+	for (size_t b = 0; b < config->n_bds; b++)
+		for (size_t m = 0; m < config->bds[b].n_members; m++)
+			n += config->bds[b].members[m].tunnel != 0;
+	struct vxlan_tunnel_spec *tunnels = calloc(n + 1, sizeof(*tunnels));
+	if (!tunnels) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	uint64_t now = switch_now_ms(sw);
+	n = 0;
+	for (size_t b = 0; b < config->n_bds; b++) {
+		const struct bd_config *bc = &config->bds[b];
+		for (size_t m = 0; m < bc->n_members; m++) {
+			const struct member_config *mc = &bc->members[m];
+			if (!mc->tunnel)
+				continue;
+			struct vxlan_tunnel_spec *t = &tunnels[n++];
+			t->member = switch_member_of(sw, bc->name, mc);
+			t->bd = switch_bd_id(sw, bc->name);
+			t->vni = mc->vni;
+			t->remote = mc->tunnel;
+			vxlan_tunnel_resolve(sw->routes, sw->neighbours, now, t);
+		}
+	}
+	table->vxlan = vxlan_tunnel_table_build(&underlay, tunnels, n, err,
+						err_size);
+	free(tunnels);
+	if (!table->vxlan)
+		return -1;
+	spec->vxlan = table->vxlan;
+	spec->underlay_port = (uint16_t)port;
+	return 0;
+}
+
+void switch_underlay_poll(struct loom_switch *sw)
+{
+	if (!sw->config.vtep.configured || !sw->published ||
+	    !sw->published->vxlan)
+		return;
+	uint64_t now = switch_now_ms(sw);
+	struct vswitch_punt punt;
+	while (rte_ring_sc_dequeue_elem(sw->punt, &punt, sizeof(punt)) == 0)
+		if (vxlan_neighbour_learn_changed(vxlan_neighbour_learn(
+			    sw->neighbours, punt.address, punt.mac, now)))
+			sw->republish = true;
+
+	uint64_t tsc = rte_get_tsc_cycles();
+	if (tsc >= sw->next_neighbour_tick) {
+		sw->next_neighbour_tick = tsc + rte_get_tsc_hz() / 10;
+		uint32_t probe[32];
+		bool changed = false;
+		size_t n = vxlan_neighbour_tick(sw->neighbours, now, probe, 32,
+						&changed);
+		if (changed)
+			sw->republish = true;
+		int port = switch_port_by_name(sw, sw->config.vtep.port);
+		for (size_t i = 0; port >= 0 && i < n; i++) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(sw->pool);
+			if (!m)
+				break;
+			uint32_t length = vxlan_arp_request_build(
+				&sw->published->vxlan->underlay, probe[i],
+				rte_pktmbuf_mtod(m, uint8_t *),
+				rte_pktmbuf_tailroom(m));
+			if (!length || !rte_pktmbuf_append(m, (uint16_t)length)) {
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			port_send_control(sw, &sw->ports[port], m);
+		}
+	}
+	/* Tunnels still waiting for a MAC are re-resolved with each rebuild. */
+	if (sw->republish) {
+		struct switch_config same;
+		char err[256];
+		sw->republish = false;
+		if (switch_config_copy(&same, &sw->config) == 0) {
+			if (switch_apply(sw, &same, err, sizeof(err)) != 0)
+				fprintf(stderr, "loom-switch: VTEP rebuild: %s\n", err);
+			switch_config_free(&same);
+		}
+	}
+}
+
 /* Builds the table for `config`, whose ports are all open and whose BDs and
  * members all have ids. */
 static struct datapath_table *build_table(struct loom_switch *sw,
@@ -265,13 +410,21 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		spec.ports[p].vlan = pc && pc->vlan_configured ? &pc->vlan : NULL;
 		table->ports[p].present = true;
 		table->ports[p].port_id = port->port_id;
-		table->ports[p].tx_shared = port->n_tx_queues < sw->n_workers;
+		table->ports[p].tx_shared =
+			port->n_tx_queues < sw->n_workers ||
+			(port->control_tx && port->n_tx_queues <= sw->n_workers);
 		table->ports[p].tx_lock = &port->tx_lock;
 		for (unsigned w = 0; w < sw->n_workers; w++)
 			table->ports[p].tx_queue[w] =
 				(uint16_t)(w % port->n_tx_queues);
 		table->ports[p].capture_rx = port->capture_rx;
 		table->ports[p].capture_tx = port->capture_tx;
+	}
+
+	if (config->vtep.configured &&
+	    build_tunnels(sw, config, table, &spec, err, err_size) != 0) {
+		rte_free(table);
+		return NULL;
 	}
 
 	struct vswitch_bd_spec *bds = calloc(config->n_bds + 1, sizeof(*bds));
@@ -293,15 +446,27 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		bds[b].members = members[b];
 		for (size_t m = 0; members[b] && m < bc->n_members; m++) {
 			const struct member_config *mc = &bc->members[m];
-			members[b][m].id = switch_member_of(sw, bc->name, mc);
-			members[b][m].port = (uint16_t)switch_port_by_name(sw, mc->port);
-			members[b][m].vid = mc->vid;
-			members[b][m].split_horizon = mc->split_horizon;
+			struct vswitch_member *ms = &members[b][m];
+			ms->id = switch_member_of(sw, bc->name, mc);
+			ms->split_horizon = mc->split_horizon;
+			if (mc->tunnel) {
+				char address[16];
+				switch_config_format_ipv4(mc->tunnel, address);
+				ms->kind = VSWITCH_MEMBER_KIND_TUNNEL;
+				ms->port = spec.underlay_port;
+				snprintf(ms->name, sizeof(ms->name), "@%s/%u",
+					 address, mc->vni);
+				continue;
+			}
+			ms->port = (uint16_t)switch_port_by_name(sw, mc->port);
+			ms->vid = mc->vid;
 		}
 	}
 	spec.n_bds = config->n_bds;
 	spec.bds = bds;
 	table->vswitch = vswitch_table_build(&spec, err, err_size);
+	if (!table->vswitch)
+		vxlan_tunnel_table_free(table->vxlan);
 	for (size_t b = 0; b < config->n_bds; b++)
 		free(members[b]);
 	free(members);
@@ -528,7 +693,10 @@ int switch_apply(struct loom_switch *sw, const struct switch_config *desired,
 								    sw->ports[p].name);
 		const struct port_config *have = switch_config_port(&sw->config,
 								    sw->ports[p].name);
-		if (!want || !have || !port_config_same_device(want, have))
+		bool control_tx = next.vtep.configured &&
+				  !strcmp(next.vtep.port, sw->ports[p].name);
+		if (!want || !have || !port_config_same_device(want, have) ||
+		    control_tx != sw->ports[p].control_tx)
 			closing[p] = true;
 	}
 	/* Replaced ports must close before their device can open again. */
@@ -595,7 +763,10 @@ int switch_apply(struct loom_switch *sw, const struct switch_config *desired,
 		}
 		memset(&sw->ports[slot], 0, sizeof(sw->ports[slot]));
 		sw->ports[slot].index = (uint16_t)slot;
-		if (port_open(sw, &sw->ports[slot], pc, err, err_size) != 0)
+		bool control_tx = next.vtep.configured &&
+				  !strcmp(next.vtep.port, pc->name);
+		if (port_open(sw, &sw->ports[slot], pc, control_tx, err,
+			      err_size) != 0)
 			goto fail;
 		opened[slot] = true;
 	}
@@ -746,6 +917,13 @@ struct loom_switch *switch_create(const struct switch_config *config,
 		goto fail;
 	}
 
+	sw->punt = rte_ring_create_elem("loom_punt", sizeof(struct vswitch_punt),
+					1024, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (!sw->punt) {
+		snprintf(err, err_size, "cannot create the punt ring");
+		goto fail;
+	}
+
 	unsigned lcore = 0;
 	unsigned w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -770,6 +948,7 @@ struct loom_switch *switch_create(const struct switch_config *config,
 		}
 		worker->context.counters = worker->counters;
 		worker->context.pool = sw->pool;
+		worker->context.punt = sw->punt;
 		sw->workers[w++] = worker;
 	}
 
@@ -829,6 +1008,10 @@ void switch_destroy(struct loom_switch *sw)
 		rte_mempool_free(sw->capture_pool);
 	id_map_free(sw->bd_ids);
 	id_map_free(sw->member_ids);
+	vxlan_neighbour_table_free(sw->neighbours);
+	vxlan_route_table_free(sw->routes);
+	if (sw->punt)
+		rte_ring_free(sw->punt);
 	free(sw->statics);
 	switch_config_free(&sw->config);
 	pthread_mutex_destroy(&sw->state_lock);

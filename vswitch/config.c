@@ -41,6 +41,8 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 		return NULL;
 	}
 	table->version = spec->version;
+	table->vxlan = spec->vxlan;
+	table->underlay_port = spec->underlay_port;
 
 	uint16_t max_member = 0, max_bd = 0;
 	for (size_t b = 0; b < spec->n_bds; b++) {
@@ -119,9 +121,23 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 						  bd_spec->name, "");
 			*member = *ms;
 			member->bd = bd->id;
+			struct vswitch_port *port = &table->ports[ms->port];
+			if (ms->kind == VSWITCH_MEMBER_KIND_TUNNEL) {
+				/* Leaves encapsulated, carrying the frame's own
+				 * tags inside; not reached by classification
+				 * but by decapsulation. */
+				member->egress = (struct vlan_egress){
+					.verdict = VLAN_OK,
+					.inner_tags_max = VLAN_MAX_DEPTH };
+				if (!table->vxlan)
+					return table_fail(table, err, err_size,
+							  "bridge domain %s: a tunnel member "
+							  "without a VTEP%s", bd_spec->name, "");
+				bd->members[bd->n_members++] = ms->id;
+				continue;
+			}
 			member->kind = ms->vid ? VSWITCH_MEMBER_KIND_PORT_VLAN
 					       : VSWITCH_MEMBER_KIND_PORT;
-			struct vswitch_port *port = &table->ports[ms->port];
 			if (port->vlan_mode) {
 				member->egress = vlan_port_egress(&port->vlan, ms->vid);
 				if (ms->vid == 0 || member->egress.verdict != VLAN_OK)

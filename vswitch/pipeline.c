@@ -13,6 +13,8 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 static inline void count_drop(struct vswitch_context *ctx, struct rte_mbuf *m,
 			      enum vswitch_drop_reason why, uint16_t member,
@@ -63,7 +65,38 @@ static inline void run_add(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
 /* Puts the frame in the output slot of the member's port, in the
  * member's egress form (tags stripped, pushed or rewritten by vlan.h). The
  * mbuf must be private (refcnt 1) unless egress_unchanged(). */
+/* Puts the outer headers of the member's tunnel in front of the frame
+ * (head-end replication calls it once per remote VTEP, on a copy). */
+static inline bool tunnel_encap(struct vswitch_context *ctx,
+				const struct vswitch_table *table,
+				const struct vswitch_member *out,
+				struct rte_mbuf *m)
+{
+	const struct vxlan_encap_template *template =
+		vxlan_tunnel_template(table->vxlan, out->id);
+	enum vswitch_drop_reason why = VSWITCH_DROP_vxlan_unresolved;
+	if (likely(template)) {
+		if (unlikely(rte_pktmbuf_headroom(m) < template->length)) {
+			why = VSWITCH_DROP_vxlan_no_headroom;
+		} else {
+			enum vxlan_encap_verdict verdict = vxlan_encap(
+				template, rte_pktmbuf_mtod(m, uint8_t *),
+				rte_pktmbuf_data_len(m), ctx->ip_id++);
+			if (likely(verdict == VXLAN_ENCAP_ok)) {
+				rte_pktmbuf_prepend(m, template->length);
+				return true;
+			}
+			why = verdict == VXLAN_ENCAP_too_big
+				      ? VSWITCH_DROP_vxlan_too_big
+				      : VSWITCH_DROP_vxlan_unresolved;
+		}
+	}
+	count_drop(ctx, m, why, out->id, out->bd);
+	return false;
+}
+
 static inline void member_emit(struct vswitch_context *ctx,
+			       const struct vswitch_table *table,
 			       struct counter_run *tx_run,
 			       const struct vswitch_member *out,
 			       struct rte_mbuf *m,
@@ -83,6 +116,9 @@ static inline void member_emit(struct vswitch_context *ctx,
 			rte_pktmbuf_prepend(m, VLAN_TAG_BYTES);
 		else if (moved > 0)
 			rte_pktmbuf_adj(m, VLAN_TAG_BYTES);
+		if (out->kind == VSWITCH_MEMBER_KIND_TUNNEL &&
+		    !tunnel_encap(ctx, table, out, m))
+			return;
 	}
 	struct vswitch_output *o = &ctx->out;
 	uint16_t port = out->port;
@@ -144,15 +180,15 @@ static void bd_flood(struct vswitch_context *ctx, struct counter_run *tx_run,
 			ctx->counters->drops[VSWITCH_DROP_flood_copy_failed]++;
 			continue;
 		}
-		member_emit(ctx, tx_run, out, copy, vlan);
+		member_emit(ctx, table, tx_run, out, copy, vlan);
 	}
 	if (original_target) {
-		member_emit(ctx, tx_run, original_target, m, vlan);
+		member_emit(ctx, table, tx_run, original_target, m, vlan);
 		return;
 	}
 	for (unsigned i = 0; i < n_targets; i++)
 		if (egress_unchanged(vlan, targets[i]))
-			member_emit(ctx, tx_run, targets[i], m, vlan);
+			member_emit(ctx, table, tx_run, targets[i], m, vlan);
 }
 
 /* Ends a run of input frames of one member: member and BD counters. */
@@ -169,6 +205,69 @@ static inline void bd_run_flush(struct vswitch_counters *counters,
 	run_flush(counters->member, run, VSWITCH_MEMBER_rx_packets,
 		  VSWITCH_MEMBER_rx_bytes);
 	*unicast = 0;
+}
+
+/* Underlay ARP: requests for our address are answered in place and sent
+ * back; replies to us go to the control thread's neighbour table. */
+static void underlay_arp(struct vswitch_context *ctx,
+			 const struct vswitch_table *table, uint16_t in_port,
+			 struct rte_mbuf *m)
+{
+	struct vxlan_arp arp;
+	enum vxlan_arp_verdict verdict = vxlan_arp_handle(
+		&table->vxlan->underlay, rte_pktmbuf_mtod(m, uint8_t *),
+		rte_pktmbuf_data_len(m), &arp);
+	switch (verdict) {
+	case VXLAN_ARP_reply: {
+		struct vswitch_output *o = &ctx->out;
+		o->pkts[in_port][o->count[in_port]++] = m;
+		o->dirty |= UINT64_C(1) << in_port;
+		return;
+	}
+	case VXLAN_ARP_learn: {
+		struct vswitch_punt punt = { .address = arp.sender_address };
+		memcpy(punt.mac, arp.sender_mac, 6);
+		bool queued = ctx->punt &&
+			      rte_ring_mp_enqueue_elem(ctx->punt, &punt,
+						       sizeof(punt)) == 0;
+		count_drop(ctx, m, queued ? VSWITCH_DROP_arp_learned
+					  : VSWITCH_DROP_punt_full, 0, 0);
+		return;
+	}
+	case VXLAN_ARP_wrong_vlan:
+	case VXLAN_ARP_not_for_us:
+		count_drop(ctx, m, VSWITCH_DROP_arp_not_for_us, 0, 0);
+		return;
+	case VXLAN_ARP_address_conflict:
+		count_drop(ctx, m, VSWITCH_DROP_arp_address_conflict, 0, 0);
+		return;
+	default:
+		count_drop(ctx, m, VSWITCH_DROP_arp_invalid, 0, 0);
+		return;
+	}
+}
+
+/* A frame from the underlay port: decapsulated to its tunnel's member (the
+ * mbuf then holds the inner frame only), or handled as underlay traffic.
+ * Returns whether c now classifies an inner frame to switch. */
+static bool underlay_input(struct vswitch_context *ctx,
+			   const struct vswitch_table *table, uint16_t in_port,
+			   struct rte_mbuf *m, struct classification *c)
+{
+	struct vxlan_decap_result decap = { 0 };
+	enum vxlan_decap_verdict verdict;
+	classify_underlay(table, rte_pktmbuf_mtod(m, const uint8_t *),
+			  rte_pktmbuf_data_len(m), c, &decap, &verdict);
+	if (!c->member) {
+		if (verdict == VXLAN_DECAP_arp)
+			underlay_arp(ctx, table, in_port, m);
+		else
+			count_drop(ctx, m, c->drop, 0, 0);
+		return false;
+	}
+	rte_pktmbuf_adj(m, decap.inner_offset);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - decap.inner_length));
+	return true;
 }
 
 /* Frames are switched as if one at a time: a MAC learned from frame i is
@@ -211,10 +310,16 @@ void vswitch_process(struct vswitch_context *ctx,
 		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 		rx_bytes += rte_pktmbuf_pkt_len(m);
 		struct classification *c = &classes[k];
-		classify_frame(table, port, data, rte_pktmbuf_data_len(m), c);
-		if (unlikely(!c->member)) {
-			count_drop(ctx, m, c->drop, 0, 0);
-			continue;
+		if (unlikely(table->vxlan && in_port == table->underlay_port)) {
+			if (!underlay_input(ctx, table, in_port, m, c))
+				continue;
+			data = rte_pktmbuf_mtod(m, const uint8_t *);
+		} else {
+			classify_frame(table, port, data, rte_pktmbuf_data_len(m), c);
+			if (unlikely(!c->member)) {
+				count_drop(ctx, m, c->drop, 0, 0);
+				continue;
+			}
 		}
 		keys[k] = fdb_key_source(c->bd, data);
 		keys[VSWITCH_BURST + k] = fdb_key_destination(c->bd, data);
@@ -300,7 +405,7 @@ void vswitch_process(struct vswitch_context *ctx,
 					continue;
 				}
 				run_unicast++;
-				member_emit(ctx, &tx_run, out, m, &c->vlan);
+				member_emit(ctx, table, &tx_run, out, m, &c->vlan);
 				continue;
 			}
 		}

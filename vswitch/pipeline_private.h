@@ -4,6 +4,7 @@
 #define LOOM_VSWITCH_PIPELINE_PRIVATE_H
 
 #include "vswitch.h"
+#include "vxlan.h"
 
 #include <string.h>
 
@@ -129,7 +130,58 @@ static inline void classify_frame(const struct vswitch_table *table,
 static inline bool egress_unchanged(const struct vlan_classification *in,
 				    const struct vswitch_member *out)
 {
-	return !in->tags_to_strip && !out->egress.push;
+	return !in->tags_to_strip && !out->egress.push &&
+	       out->kind != VSWITCH_MEMBER_KIND_TUNNEL;
+}
+
+/* vxlan.h's decap drops are vswitch drop reasons named vxlan_<name>. */
+static const uint8_t vxlan_decap_drop_reason[VXLAN_DECAP_VERDICT_MAX] = {
+#define _(name, text) [VXLAN_DECAP_##name] = VSWITCH_DROP_vxlan_##name,
+	foreach_vxlan_decap_drop
+#undef _
+};
+
+/* A frame on the underlay port: VXLAN to one of our tunnels is
+ * classified to that tunnel's member (inner_offset/inner_length say where
+ * the inner frame is; the caller strips the rest); anything else is left
+ * to the underlay handling (c->member 0, *verdict says what it is). */
+static inline void classify_underlay(const struct vswitch_table *table,
+				     const uint8_t *frame, uint16_t length,
+				     struct classification *c,
+				     struct vxlan_decap_result *decap,
+				     enum vxlan_decap_verdict *verdict)
+{
+	c->member = 0;
+	*verdict = vxlan_decap(table->vxlan, frame, length, decap);
+	if (*verdict != VXLAN_DECAP_ok) {
+		c->drop = vxlan_decap_is_drop(*verdict)
+				  ? vxlan_decap_drop_reason[*verdict]
+				  : VSWITCH_DROP_vxlan_not_for_us;
+		return;
+	}
+	const uint8_t *inner = frame + decap->inner_offset;
+	const uint8_t *src = inner + 6;
+	/* The inner frame passes with whatever tags it has (up to two). */
+	c->vlan = (struct vlan_classification){ .verdict = VLAN_OK };
+	if (vlan_is_tpid(vlan_read16(inner + 12))) {
+		struct vlan_stack stack;
+		enum vlan_verdict v = vlan_parse(inner, decap->inner_length, &stack);
+		if (v != VLAN_OK) {
+			c->drop = vlan_drop_reason[v];
+			return;
+		}
+		c->vlan.inner_tags = (uint8_t)stack.depth;
+	}
+	if (src[0] & 1) {
+		c->drop = VSWITCH_DROP_source_multicast;
+		return;
+	}
+	if ((src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0) {
+		c->drop = VSWITCH_DROP_source_zero;
+		return;
+	}
+	c->member = decap->member;
+	c->bd = table->members[decap->member].bd;
 }
 
 /* Whether the frame may leave through `out` in its egress form; the
@@ -155,7 +207,11 @@ static inline bool member_may_send(const struct vswitch_table *table,
 		*why = VSWITCH_DROP_same_member;
 		return false;
 	}
-	if (in->split_horizon && in->split_horizon == out->split_horizon) {
+	/* Tunnels form one split-horizon group: nothing received from a
+	 * tunnel goes back into a tunnel (the remote VTEPs flood their own). */
+	if ((in->split_horizon && in->split_horizon == out->split_horizon) ||
+	    (in->kind == VSWITCH_MEMBER_KIND_TUNNEL &&
+	     out->kind == VSWITCH_MEMBER_KIND_TUNNEL)) {
 		*why = VSWITCH_DROP_split_horizon;
 		return false;
 	}

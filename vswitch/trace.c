@@ -28,7 +28,17 @@ void vswitch_trace_frame(const struct vswitch_table *table,
 		return;
 	}
 	struct classification c;
-	classify_frame(table, port, frame, length, &c);
+	if (table->vxlan && in_port == table->underlay_port) {
+		struct vxlan_decap_result decap = { 0 };
+		enum vxlan_decap_verdict verdict;
+		classify_underlay(table, frame, length, &c, &decap, &verdict);
+		if (c.member) {
+			frame += decap.inner_offset;
+			length = decap.inner_length;
+		}
+	} else {
+		classify_frame(table, port, frame, length, &c);
+	}
 	if (!c.member) {
 		trace_drop(trace, c.drop);
 		return;

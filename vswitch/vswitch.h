@@ -70,6 +70,30 @@
 	_(vlan_untagged_not_allowed, "untagged frame on a port with no native " \
 				     "VLAN")                                   \
 	_(vlan_push_failed, "no headroom to push a tag")                       \
+	_(vxlan_runt, "underlay frame shorter than its Ethernet header")       \
+	_(vxlan_ip_truncated, "underlay frame ends inside its IPv4 packet")    \
+	_(vxlan_bad_ip_header, "outer IPv4 version, IHL or length wrong")      \
+	_(vxlan_bad_ip_checksum, "outer IPv4 header checksum wrong")           \
+	_(vxlan_outer_fragment, "outer IPv4 packet is a fragment")             \
+	_(vxlan_bad_udp_length, "outer UDP length not the IPv4 payload")       \
+	_(vxlan_bad_udp_checksum, "outer UDP checksum wrong (when verified)")  \
+	_(vxlan_short_vxlan, "UDP payload shorter than a VXLAN header")        \
+	_(vxlan_bad_flags, "VXLAN I flag clear")                               \
+	_(vxlan_reserved_bits, "VXLAN reserved bits set")                      \
+	_(vxlan_short_inner, "inner frame shorter than an Ethernet header")    \
+	_(vxlan_unknown_vtep, "no tunnel for (outer source, outer destination, "\
+			      "UDP port, VNI)")                                \
+	_(vxlan_not_for_us, "underlay frame neither VXLAN for this VTEP nor "  \
+			    "ARP")                                             \
+	_(vxlan_too_big, "frame exceeds the underlay MTU after encapsulation") \
+	_(vxlan_unresolved, "next hop of the remote VTEP has no MAC yet")      \
+	_(vxlan_no_headroom, "no headroom for the outer headers")              \
+	_(arp_invalid, "malformed underlay ARP")                               \
+	_(arp_not_for_us, "underlay ARP not for this VTEP")                    \
+	_(arp_address_conflict, "another host claims our VTEP address")        \
+	_(arp_learned, "ARP reply consumed: its sender went to the neighbour "  \
+		       "table")                                                \
+	_(punt_full, "control thread's queue full")                            \
 	_(policer, "exceeded the member's policer")
 
 enum vswitch_drop_reason {
@@ -297,6 +321,8 @@ uint32_t fdb_count_bd(const struct fdb *fdb, uint16_t bd);
 enum vswitch_member_kind {
 	VSWITCH_MEMBER_KIND_PORT,      /* untagged frames of a port */
 	VSWITCH_MEMBER_KIND_PORT_VLAN, /* frames of one VID on a port */
+	VSWITCH_MEMBER_KIND_TUNNEL,    /* a (remote VTEP, VNI), on the
+					* underlay port */
 };
 
 struct vswitch_member {
@@ -333,8 +359,14 @@ struct vswitch_port {
 	char name[VSWITCH_NAME_MAX];
 };
 
+struct vxlan_tunnel_table;
+
 struct vswitch_table {
 	uint64_t version;
+	/* The VTEP: tunnels, templates, flood lists (vxlan.h), or NULL. Not
+	 * owned: the datapath builds and frees it with this table. */
+	const struct vxlan_tunnel_table *vxlan;
+	uint16_t underlay_port;
 	struct vswitch_port ports[VSWITCH_MAX_PORTS];
 	uint16_t max_member_id;
 	struct vswitch_member *members; /* [max_member_id + 1] */
@@ -346,6 +378,8 @@ struct vswitch_table {
  * (ids assigned, ports as indexes). */
 struct vswitch_table_spec {
 	uint64_t version;
+	const struct vxlan_tunnel_table *vxlan;
+	uint16_t underlay_port;
 	struct {
 		bool present;
 		bool up;
@@ -358,7 +392,9 @@ struct vswitch_table_spec {
 		bool learning;
 		const char *name;
 		size_t n_members;
-		const struct vswitch_member *members; /* id, port, vid, split_horizon */
+		/* id, port, vid, split_horizon, kind (TUNNEL: port is the
+		 * underlay port; otherwise taken from vid) */
+		const struct vswitch_member *members;
 	} *bds;
 };
 
@@ -398,10 +434,20 @@ struct vswitch_output {
 	struct rte_mbuf *pkts[VSWITCH_MAX_PORTS][VSWITCH_BURST];
 };
 
+/* What a worker hands to the control thread: an underlay ARP sender to
+ * learn (16-byte ring elements). */
+struct vswitch_punt {
+	uint32_t address;  /* host order */
+	uint8_t mac[6];
+	uint8_t reserved[6];
+};
+
 struct vswitch_context {
 	struct fdb *fdb;
 	struct vswitch_counters *counters;
 	struct rte_mempool *pool; /* for flood copies that must differ */
+	struct rte_ring *punt;    /* to the control thread (MP/SC) */
+	uint16_t ip_id;           /* outer IPv4 id when DF is clear */
 	struct vswitch_output out;
 };
 
