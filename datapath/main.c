@@ -9,6 +9,7 @@
  */
 #include "datapath.h"
 
+#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,22 @@
 
 #include <rte_eal.h>
 #include <rte_version.h>
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path);
+}
+
+/* The EAL leaves its runtime directory behind; a stopped switch should
+ * not. */
+static void remove_runtime_directory(const char *file_prefix)
+{
+	char path[SWITCH_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s", file_prefix);
+	nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static void usage(FILE *out)
 {
@@ -159,11 +176,14 @@ int main(int argc, char **argv)
 		switch_config_free(&config);
 		return 1;
 	}
+	char file_prefix[SWITCH_NAME_MAX];
+	snprintf(file_prefix, sizeof(file_prefix), "%s", config.eal.file_prefix);
 	struct loom_switch *sw = switch_create(&config, err, sizeof(err));
 	if (!sw) {
 		fprintf(stderr, "loom-switch: %s\n", err);
 		switch_config_free(&config);
 		rte_eal_cleanup();
+		remove_runtime_directory(file_prefix);
 		return 1;
 	}
 	switch_config_free(&config);
@@ -171,6 +191,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loom-switch: %s\n", err);
 		switch_destroy(sw);
 		rte_eal_cleanup();
+		remove_runtime_directory(file_prefix);
 		return 1;
 	}
 	telemetry_register(sw);
@@ -190,5 +211,6 @@ int main(int argc, char **argv)
 	if (!quiet)
 		fprintf(stderr, "loom-switch: stopped\n");
 	rte_eal_cleanup();
+	remove_runtime_directory(file_prefix);
 	return 0;
 }

@@ -1,5 +1,7 @@
 /* Ports: any PMD, made from DPDK devargs (net_pcap, net_af_packet, net_tap,
  * net_memif, net_vhost, a NIC by PCI address). Control thread only. */
+/* rte_devargs_reset is still experimental in DPDK 22.11. */
+#define ALLOW_EXPERIMENTAL_API
 #include "datapath.h"
 
 #include <stdio.h>
@@ -7,13 +9,15 @@
 
 #include <rte_bus.h>
 #include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
 #define PORT_RX_DESCRIPTORS 1024
 #define PORT_TX_DESCRIPTORS 1024
 
-/* Finds the ethdev made by devargs: the first port whose device matches. */
+/* Finds the ethdev made by devargs: the first port whose device matches,
+ * else the port named as the device (a vdev's ethdev has its name). */
 static int port_find(const char *devargs, uint16_t *port_id)
 {
 	struct rte_dev_iterator iterator;
@@ -23,7 +27,26 @@ static int port_find(const char *devargs, uint16_t *port_id)
 		rte_eth_iterator_cleanup(&iterator);
 		return 0;
 	}
-	return -1;
+	struct rte_devargs parsed;
+	memset(&parsed, 0, sizeof(parsed));
+	if (rte_devargs_parse(&parsed, devargs) != 0)
+		return -1;
+	int rc = rte_eth_dev_get_port_by_name(parsed.name, port_id);
+	rte_devargs_reset(&parsed);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Undoes a probe that made no usable port, so a refused request leaves
+ * no device behind. */
+static void port_unprobe(const char *devargs)
+{
+	struct rte_devargs parsed;
+	memset(&parsed, 0, sizeof(parsed));
+	if (rte_devargs_parse(&parsed, devargs) != 0)
+		return;
+	if (parsed.bus)
+		rte_eal_hotplug_remove(rte_bus_name(parsed.bus), parsed.name);
+	rte_devargs_reset(&parsed);
 }
 
 /* Removes the device behind a port (a vdev is destroyed, a NIC released). */
@@ -60,6 +83,7 @@ int port_open(struct loom_switch *sw, struct switch_port *port,
 	if (port_find(config->devargs, &port_id) != 0) {
 		snprintf(err, err_size, "port %s: '%s' made no Ethernet port",
 			 config->name, config->devargs);
+		port_unprobe(config->devargs);
 		return -1;
 	}
 
@@ -68,6 +92,7 @@ int port_open(struct loom_switch *sw, struct switch_port *port,
 	if (rc != 0) {
 		snprintf(err, err_size, "port %s: cannot read device info: %s",
 			 config->name, rte_strerror(-rc));
+		port_unprobe(config->devargs);
 		return -1;
 	}
 	port->device = info.device;

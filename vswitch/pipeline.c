@@ -277,12 +277,14 @@ static void burst_see_learned(const uint64_t *keys, struct fdb_result *results,
 			      uint16_t k, uint16_t i, uint16_t member)
 {
 	uint64_t key = keys[i];
-	for (uint16_t j = (uint16_t)(i + 1); j < k; j++) {
+	/* From i itself: a frame addressed to its own source MAC is then
+	 * seen behind its own member (same_member), as a later one is. */
+	for (uint16_t j = i; j < k; j++) {
 		if (keys[k + j] == key) {
 			results[k + j].member = member;
 			results[k + j].is_static = 0;
 		}
-		if (keys[j] == key) {
+		if (j > i && keys[j] == key) {
 			results[j].member = member;
 			results[j].refresh_due = 0;
 		}
