@@ -17,6 +17,7 @@
  */
 #include "datapath.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -697,7 +698,8 @@ static int fdb_dump_entry(const struct fdb_entry_info *entry, void *arg)
 	return 0;
 }
 
-/* Resolves optional {bd, port, vid} to ids; -1 on an unknown name. */
+/* Resolves optional {bd, port, vid} or {bd, tunnel, vni} to ids; -1 on
+ * an unknown name. */
 static int resolve_filter(struct loom_switch *sw, json_t *request, uint16_t *bd,
 			  uint16_t *member, char *err, size_t err_size)
 {
@@ -705,8 +707,10 @@ static int resolve_filter(struct loom_switch *sw, json_t *request, uint16_t *bd,
 	*member = FDB_NO_MEMBER;
 	const char *bd_name = arg_string(request, "bd", false, err, err_size);
 	const char *port = arg_string(request, "port", false, err, err_size);
-	uint64_t vid = 0;
-	if (arg_uint(request, "vid", 4094, &vid, err, err_size) != 0)
+	const char *tunnel = arg_string(request, "tunnel", false, err, err_size);
+	uint64_t vid = 0, vni = 0;
+	if (arg_uint(request, "vid", 4094, &vid, err, err_size) != 0 ||
+	    arg_uint(request, "vni", VXLAN_VNI_MAX, &vni, err, err_size) != 0)
 		return -1;
 	if (bd_name) {
 		*bd = switch_bd_id(sw, bd_name);
@@ -715,15 +719,30 @@ static int resolve_filter(struct loom_switch *sw, json_t *request, uint16_t *bd,
 			return -1;
 		}
 	}
-	if (port) {
+	if (port || tunnel) {
 		if (!bd_name) {
-			snprintf(err, err_size, "'port' needs 'bd'");
+			snprintf(err, err_size, "'%s' needs 'bd'",
+				 port ? "port" : "tunnel");
 			return -1;
 		}
-		*member = switch_member_id(sw, bd_name, port, (uint16_t)vid);
+		struct member_config m = { .vid = (uint16_t)vid,
+					   .vni = (uint32_t)vni };
+		if (tunnel) {
+			struct in_addr address;
+			if (inet_pton(AF_INET, tunnel, &address) != 1) {
+				snprintf(err, err_size, "'%s' is not an IPv4 address",
+					 tunnel);
+				return -1;
+			}
+			m.tunnel = ntohl(address.s_addr);
+		} else {
+			snprintf(m.port, sizeof(m.port), "%s", port);
+		}
+		*member = switch_member_of(sw, bd_name, &m);
 		if (!*member) {
-			snprintf(err, err_size, "no member %s.%u in %s", port,
-				 (unsigned)vid, bd_name);
+			char key[3 * SWITCH_NAME_MAX];
+			switch_config_member_key(bd_name, &m, key, sizeof(key));
+			snprintf(err, err_size, "no member %s", key);
 			return -1;
 		}
 	}

@@ -55,3 +55,16 @@ def read_pcap(path):
         frames.append(data[offset:offset + caplen])
         offset += caplen
     return frames
+
+
+def vxlan_frame(inner, vni, outer_src_mac, outer_dst_mac, ip_src, ip_dst,
+                source_port=49152, ttl=64):
+    """inner wrapped in Ethernet/IPv4 (DF)/UDP 4789/VXLAN (I flag)."""
+    eth = mac(outer_dst_mac) + mac(outer_src_mac) + struct.pack('!H', 0x0800)
+    udp_length = 8 + 8 + len(inner)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + udp_length, 0, 0x4000,
+                     ttl, 17, 0, bytes(ip_src), bytes(ip_dst))
+    ip = ip[:10] + struct.pack('!H', ipv4_checksum(ip)) + ip[12:]
+    udp = struct.pack('!HHHH', source_port, 4789, udp_length, 0)
+    vxlan = struct.pack('!BBHI', 0x08, 0, 0, vni << 8)
+    return eth + ip + udp + vxlan + inner
