@@ -238,6 +238,9 @@ static void plan_workers(struct loom_switch *sw, const struct switch_config *con
 	}
 }
 
+_Static_assert(POLICER_drop == 0 && POLICER_mark_pcp == 1 && POLICER_mark_dscp == 2,
+	       "policer_config.action follows foreach_policer_action");
+
 static uint64_t switch_now_ms(const struct loom_switch *sw)
 {
 	return (rte_get_tsc_cycles() - sw->start_tsc) * 1000 / rte_get_tsc_hz();
@@ -427,11 +430,22 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		return NULL;
 	}
 
+	bool policer_failed = false;
+	size_t n_policers = 0;
+	for (size_t b = 0; b < config->n_bds; b++)
+		for (size_t m = 0; m < config->bds[b].n_members; m++)
+			n_policers += config->bds[b].members[m].policer[0].enabled +
+				      config->bds[b].members[m].policer[1].enabled;
+	struct policer_profile *profiles = calloc(n_policers + 1, sizeof(*profiles));
+	n_policers = 0;
+
 	struct vswitch_bd_spec *bds = calloc(config->n_bds + 1, sizeof(*bds));
 	struct vswitch_member **members = calloc(config->n_bds + 1, sizeof(*members));
-	if (!bds || !members) {
+	if (!bds || !members || !profiles) {
 		free(bds);
 		free(members);
+		free(profiles);
+		vxlan_tunnel_table_free(table->vxlan);
 		rte_free(table);
 		snprintf(err, err_size, "out of memory");
 		return NULL;
@@ -449,6 +463,31 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 			struct vswitch_member *ms = &members[b][m];
 			ms->id = switch_member_of(sw, bc->name, mc);
 			ms->split_horizon = mc->split_horizon;
+			for (int d = 0; d < POLICER_DIRECTIONS; d++) {
+				const struct policer_config *pc = &mc->policer[d];
+				if (!pc->enabled)
+					continue;
+				/* Each worker meters its own share. */
+				struct policer_profile *profile = &profiles[n_policers++];
+				uint32_t serial = (uint32_t)(ms->id * 2654435761u) ^
+						  (uint32_t)(pc->rate_bps * 40503u) ^
+						  (pc->burst_bytes << 7) ^
+						  ((uint32_t)pc->action << 29) ^
+						  ((uint32_t)d << 31) ^ pc->mark;
+				char why[160];
+				if (policer_profile_init(profile,
+							 pc->rate_bps / sw->n_workers,
+							 pc->burst_bytes,
+							 (enum policer_action)pc->action,
+							 pc->mark, serial, why,
+							 sizeof(why)) != 0) {
+					snprintf(err, err_size, "bridge domain %s: %s",
+						 bc->name, why);
+					policer_failed = true;
+					continue;
+				}
+				ms->policer[d] = profile;
+			}
 			if (mc->tunnel) {
 				char address[16];
 				switch_config_format_ipv4(mc->tunnel, address);
@@ -464,7 +503,9 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 	}
 	spec.n_bds = config->n_bds;
 	spec.bds = bds;
-	table->vswitch = vswitch_table_build(&spec, err, err_size);
+	table->vswitch = policer_failed ? NULL
+					: vswitch_table_build(&spec, err, err_size);
+	free(profiles);
 	if (!table->vswitch)
 		vxlan_tunnel_table_free(table->vxlan);
 	for (size_t b = 0; b < config->n_bds; b++)
@@ -949,6 +990,14 @@ struct loom_switch *switch_create(const struct switch_config *config,
 		worker->context.counters = worker->counters;
 		worker->context.pool = sw->pool;
 		worker->context.punt = sw->punt;
+		worker->context.policers = calloc(VSWITCH_MAX_MEMBERS + 2,
+						  sizeof(*worker->context.policers));
+		if (!worker->context.policers) {
+			vswitch_counters_free(worker->counters);
+			rte_free(worker);
+			snprintf(err, err_size, "out of memory for policers");
+			goto fail;
+		}
 		sw->workers[w++] = worker;
 	}
 
@@ -999,6 +1048,7 @@ void switch_destroy(struct loom_switch *sw)
 		if (!sw->workers[w])
 			continue;
 		vswitch_counters_free(sw->workers[w]->counters);
+		free(sw->workers[w]->context.policers);
 		rte_free(sw->workers[w]);
 	}
 	rte_free(sw->rcu);

@@ -1062,6 +1062,57 @@ static int member_slot(const struct switch_config *config, const char *port,
 	return index < 0 ? -1 : index * (SWITCH_MAX_VID + 1) + vid;
 }
 
+static int load_policer_direction(struct source *source, source_node map,
+				  struct policer_config *policer)
+{
+	static const char *const keys[] = { "rate", "burst", "mark_pcp",
+					    "mark_dscp", NULL };
+	uint64_t rate = 0, burst = 0, pcp = 0, dscp = 0;
+	if (source_check_keys(source, map, keys))
+		return -1;
+	if (!source_get(source, map, "rate") || !source_get(source, map, "burst"))
+		return source_error(source, map, "a policer needs rate (bit/s) and "
+						 "burst (bytes)");
+	if (read_u64_key(source, map, "rate", 64000, 100000000000ull, &rate) ||
+	    read_u64_key(source, map, "burst", 64, 1u << 30, &burst) ||
+	    read_u64_key(source, map, "mark_pcp", 0, 7, &pcp) ||
+	    read_u64_key(source, map, "mark_dscp", 0, 63, &dscp))
+		return -1;
+	bool has_pcp = source_get(source, map, "mark_pcp") != NULL;
+	bool has_dscp = source_get(source, map, "mark_dscp") != NULL;
+	if (has_pcp && has_dscp)
+		return key_error(source, map, "mark_dscp",
+				 "mark either the PCP or the DSCP, not both");
+	policer->enabled = true;
+	policer->rate_bps = rate;
+	policer->burst_bytes = (uint32_t)burst;
+	policer->action = has_pcp ? 1 : has_dscp ? 2 : 0;
+	policer->mark = (uint8_t)(has_pcp ? pcp : dscp);
+	return 0;
+}
+
+static int load_policer(struct source *source, source_node map,
+			struct member_config *member)
+{
+	source_node node = source_get(source, map, "policer");
+	if (!node)
+		return 0;
+	static const char *const keys[] = { "in", "out", NULL };
+	static const char *const directions[] = { "in", "out" };
+	size_t mark = path_enter_key(source, "policer");
+	int rc = source_check_keys(source, node, keys);
+	for (int d = 0; !rc && d < 2; d++) {
+		source_node direction = source_get(source, node, directions[d]);
+		if (!direction)
+			continue;
+		size_t inner = path_enter_key(source, directions[d]);
+		rc = load_policer_direction(source, direction, &member->policer[d]);
+		path_leave(source, inner);
+	}
+	path_leave(source, mark);
+	return rc;
+}
+
 /* A (tunnel, VNI) member: the VTEP must exist and the pair be unique
  * across all BDs (tunnels are few: a linear check). */
 static int load_tunnel_member(struct source *source, source_node map,
@@ -1112,13 +1163,14 @@ static int load_member(struct source *source, source_node map,
 		       size_t bd_index, size_t member_index)
 {
 	static const char *const keys[] = { "port", "vid", "split_horizon",
-					    "tunnel", "vni", NULL };
+					    "tunnel", "vni", "policer", NULL };
 	struct bd_config *bd = &config->bds[bd_index];
 	struct member_config *member = &bd->members[member_index];
 	uint64_t split_horizon = 0;
 	if (source_check_keys(source, map, keys) ||
 	    read_u64_key(source, map, "split_horizon", 0,
-			 SWITCH_MAX_SPLIT_HORIZON, &split_horizon))
+			 SWITCH_MAX_SPLIT_HORIZON, &split_horizon) ||
+	    load_policer(source, map, member))
 		return -1;
 	member->split_horizon = (uint8_t)split_horizon;
 	if (source_get(source, map, "tunnel"))

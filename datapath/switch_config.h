@@ -74,6 +74,12 @@
  *                              # ports), 1..4094; on a port with a vlan
  *                              # mode, a VID that the mode carries
  *           split_horizon: 0   # group 1..255; 0 = none
+ *           policer:           # bandwidth promises, per direction
+ *             in: {rate: 10000000, burst: 15000}  # bit/s (64 kbit/s..100
+ *                              # Gbit/s), bytes (64..2^30); frames over the
+ *                              # rate are dropped and counted...
+ *             out: {rate: 1000000, burst: 3000, mark_dscp: 8}  # ...or
+ *                              # passed with a DSCP (0..63) or mark_pcp (0..7)
  *         - tunnel: 198.18.1.2 # or a VXLAN tunnel to a remote VTEP
  *           vni: 5001          # (required with tunnel) 0..16777215
  *       static_macs:
@@ -176,6 +182,17 @@ struct port_config {
 	struct vlan_port vlan;
 };
 
+/* A policer on a member, one direction (vswitch.h: srTCM, CIR = rate,
+ * CBS = burst). action: 0 drop, 1 mark PCP, 2 mark DSCP (the order of
+ * foreach_policer_action). */
+struct policer_config {
+	bool enabled;
+	uint8_t action;
+	uint8_t mark;
+	uint32_t burst_bytes;
+	uint64_t rate_bps;
+};
+
 /* A member is a (port, VID) or, with a VTEP, a (tunnel, VNI): `tunnel`
  * is the remote VTEP's IPv4 address (host order) and `port` is empty. */
 struct member_config {
@@ -184,6 +201,7 @@ struct member_config {
 	uint8_t split_horizon;
 	uint32_t tunnel;
 	uint32_t vni;
+	struct policer_config policer[2]; /* [0] in (from the member), [1] out */
 };
 
 /* The VTEP: one underlay port with an IPv4 address, routes and static

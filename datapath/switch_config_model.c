@@ -143,7 +143,8 @@ static bool bd_equal(const struct bd_config *a, const struct bd_config *b)
 		const struct member_config *x = &a->members[i], *y = &b->members[i];
 		if (strcmp(x->port, y->port) || x->vid != y->vid ||
 		    x->split_horizon != y->split_horizon ||
-		    x->tunnel != y->tunnel || x->vni != y->vni)
+		    x->tunnel != y->tunnel || x->vni != y->vni ||
+		    memcmp(x->policer, y->policer, sizeof(x->policer)))
 			return false;
 	}
 	for (size_t i = 0; i < a->n_static_macs; i++) {
@@ -343,6 +344,27 @@ static json_t *port_to_json(const struct port_config *port)
 	return json;
 }
 
+static json_t *policer_to_json(const struct policer_config policer[2])
+{
+	static const char *const directions[] = { "in", "out" };
+	static const char *const marks[] = { NULL, "mark_pcp", "mark_dscp" };
+	json_t *json = NULL;
+	for (int d = 0; d < 2; d++) {
+		if (!policer[d].enabled)
+			continue;
+		if (!json)
+			json = json_object();
+		json_t *one = json_pack("{s:I, s:I}", "rate",
+					(json_int_t)policer[d].rate_bps, "burst",
+					(json_int_t)policer[d].burst_bytes);
+		if (policer[d].action && policer[d].action < 3)
+			json_object_set_new(one, marks[policer[d].action],
+					    json_integer(policer[d].mark));
+		json_object_set_new(json, directions[d], one);
+	}
+	return json;
+}
+
 static json_t *bd_to_json(const struct bd_config *bd)
 {
 	json_t *members = json_array();
@@ -363,6 +385,9 @@ static json_t *bd_to_json(const struct bd_config *bd)
 					   "vid", m->vid, "split_horizon",
 					   m->split_horizon);
 		}
+		json_t *policer = policer_to_json(m->policer);
+		if (policer)
+			json_object_set_new(member, "policer", policer);
 		if (json_array_append_new(members, member))
 			goto fail;
 	}

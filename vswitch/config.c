@@ -19,6 +19,7 @@ void vswitch_table_free(struct vswitch_table *table)
 			rte_free(table->bds[b].members);
 	rte_free(table->bds);
 	rte_free(table->members);
+	rte_free(table->policers);
 	rte_free(table);
 }
 
@@ -65,6 +66,20 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 	}
 	table->max_bd_id = max_bd;
 	table->max_member_id = max_member;
+	size_t n_policers = 0;
+	for (size_t b = 0; b < spec->n_bds; b++)
+		for (size_t m = 0; m < spec->bds[b].n_members; m++)
+			for (int d = 0; d < POLICER_DIRECTIONS; d++)
+				n_policers += spec->bds[b].members[m].policer[d] != NULL;
+	if (n_policers) {
+		table->policers = rte_zmalloc("vswitch_policers",
+					      sizeof(*table->policers) * n_policers,
+					      RTE_CACHE_LINE_SIZE);
+		if (!table->policers)
+			return table_fail(table, err, err_size, "out of memory%s%s",
+					  "", "");
+	}
+	n_policers = 0;
 	table->bds = rte_zmalloc("vswitch_bds", sizeof(*table->bds) * (max_bd + 1u),
 				 RTE_CACHE_LINE_SIZE);
 	table->members = rte_zmalloc("vswitch_members",
@@ -121,6 +136,12 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 						  bd_spec->name, "");
 			*member = *ms;
 			member->bd = bd->id;
+			for (int d = 0; d < POLICER_DIRECTIONS; d++) {
+				if (!ms->policer[d])
+					continue;
+				table->policers[n_policers] = *ms->policer[d];
+				member->policer[d] = &table->policers[n_policers++];
+			}
 			struct vswitch_port *port = &table->ports[ms->port];
 			if (ms->kind == VSWITCH_MEMBER_KIND_TUNNEL) {
 				/* Leaves encapsulated, carrying the frame's own

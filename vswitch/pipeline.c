@@ -11,6 +11,7 @@
 #include "pipeline_private.h"
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -65,6 +66,56 @@ static inline void run_add(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
 /* Puts the frame in the output slot of the member's port, in the
  * member's egress form (tags stripped, pushed or rewritten by vlan.h). The
  * mbuf must be private (refcnt 1) unless egress_unchanged(). */
+/* Marks an exceeding frame: DSCP in its IPv4 header (checksum updated,
+ * RFC 1624), or PCP in its outermost 802.1Q tag. */
+static void frame_mark(uint8_t *frame, uint32_t length,
+		       const struct policer_profile *profile)
+{
+	if (length < VLAN_ETHER_HEADER_BYTES)
+		return;
+	if (profile->action == POLICER_mark_pcp) {
+		if (length >= 18 && vlan_is_tpid(vlan_read16(frame + 12)))
+			vlan_set_pcp(frame, length, profile->mark);
+		return;
+	}
+	uint32_t offset = 12;
+	while (offset + 6 <= length && vlan_is_tpid(vlan_read16(frame + offset)))
+		offset += 4;
+	if (offset + 2 + 20 > length || vlan_read16(frame + offset) != 0x0800)
+		return;
+	uint8_t *ip = frame + offset + 2;
+	uint16_t old_word = vlan_read16(ip);
+	ip[1] = (uint8_t)((profile->mark << 2) | (ip[1] & 3));
+	uint16_t new_word = vlan_read16(ip);
+	uint32_t sum = (uint16_t)~vlan_read16(ip + 10) + (uint16_t)~old_word +
+		       new_word;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	vlan_write16(ip + 10, (uint16_t)~sum);
+}
+
+/* Polices a frame through a member in one direction: true to go on (green,
+ * or red and marked), false when dropped (counted). */
+static inline bool member_police(struct vswitch_context *ctx,
+				 const struct vswitch_member *member,
+				 enum policer_direction direction,
+				 struct rte_mbuf *m)
+{
+	const struct policer_profile *profile = member->policer[direction];
+	if (likely(!profile))
+		return true;
+	if (policer_conform(&ctx->policers[member->id][direction], profile,
+			    ctx->now, rte_pktmbuf_pkt_len(m)))
+		return true;
+	if (profile->action == POLICER_drop) {
+		count_drop(ctx, m, VSWITCH_DROP_policer, member->id, member->bd);
+		return false;
+	}
+	frame_mark(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+		   profile);
+	return true;
+}
+
 /* Puts the outer headers of the member's tunnel in front of the frame
  * (head-end replication calls it once per remote VTEP, on a copy). */
 static inline bool tunnel_encap(struct vswitch_context *ctx,
@@ -102,6 +153,9 @@ static inline void member_emit(struct vswitch_context *ctx,
 			       struct rte_mbuf *m,
 			       const struct vlan_classification *in)
 {
+	if (unlikely(out->policer[POLICER_OUT]) &&
+	    !member_police(ctx, out, POLICER_OUT, m))
+		return;
 	if (!egress_unchanged(in, out)) {
 		int moved;
 		enum vlan_verdict verdict = vlan_rewrite(
@@ -306,6 +360,7 @@ void vswitch_process(struct vswitch_context *ctx,
 	uint64_t rx_bytes = 0;
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	ctx->now = rte_rdtsc();
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -354,6 +409,9 @@ void vswitch_process(struct vswitch_context *ctx,
 		}
 		rx_run.packets++;
 		rx_run.bytes += length;
+		if (unlikely(in->policer[POLICER_IN]) &&
+		    !member_police(ctx, in, POLICER_IN, m))
+			continue;
 
 		/* Learn the source. */
 		const struct fdb_result *src = &results[i];

@@ -131,7 +131,9 @@ static inline bool egress_unchanged(const struct vlan_classification *in,
 				    const struct vswitch_member *out)
 {
 	return !in->tags_to_strip && !out->egress.push &&
-	       out->kind != VSWITCH_MEMBER_KIND_TUNNEL;
+	       out->kind != VSWITCH_MEMBER_KIND_TUNNEL &&
+	       (!out->policer[POLICER_OUT] ||
+		out->policer[POLICER_OUT]->action == POLICER_drop);
 }
 
 /* vxlan.h's decap drops are vswitch drop reasons named vxlan_<name>. */

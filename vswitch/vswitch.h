@@ -33,6 +33,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include <rte_meter.h>
+
 #include "vlan.h"
 
 #define VSWITCH_MAX_PORTS 64
@@ -325,6 +327,73 @@ enum vswitch_member_kind {
 					* underlay port */
 };
 
+/* ---- Policers --------------------------------------------------------------
+ * A policer keeps a member's traffic in one direction to a rate: DPDK's
+ * srTCM (RFC 2697) with CIR = rate, CBS = burst and no excess bucket, so a
+ * frame is green (passes) or red (dropped, or marked and passed). The
+ * profile is part of the table (immutable); the token state is per worker
+ * (`struct policer_state`, indexed by member id), so workers never share a
+ * meter: with several workers each gets rate / workers (documented
+ * limitation: exact when one worker carries the member, as rx queues do).
+ */
+enum policer_direction { POLICER_IN, POLICER_OUT, POLICER_DIRECTIONS };
+
+#define foreach_policer_action                                                 \
+	_(drop, "drop what exceeds the rate")                                  \
+	_(mark_pcp, "pass what exceeds, with this PCP in its 802.1Q tag")       \
+	_(mark_dscp, "pass what exceeds, with this DSCP in its IPv4 header")
+
+enum policer_action {
+#define _(name, text) POLICER_##name,
+	foreach_policer_action
+#undef _
+	POLICER_ACTION_MAX
+};
+extern const char *const policer_action_names[POLICER_ACTION_MAX];
+
+#define POLICER_RATE_MIN 64000ull            /* 64 kbit/s */
+#define POLICER_RATE_MAX 100000000000ull     /* 100 Gbit/s */
+#define POLICER_BURST_MIN 64u                /* bytes */
+#define POLICER_BURST_MAX (1u << 30)
+
+struct policer_profile {
+	struct rte_meter_srtcm_profile meter;
+	uint32_t serial;     /* identifies rate, burst and member: a state
+			      * made for another profile is reset */
+	uint8_t action;      /* enum policer_action */
+	uint8_t mark;        /* PCP 0..7 or DSCP 0..63 */
+	uint64_t rate_bps;
+	uint32_t burst_bytes;
+};
+
+struct policer_state {
+	struct rte_meter_srtcm meter;
+	uint32_t serial;
+};
+
+/* Control thread: fills a profile; -1 with a reason for a rate or burst out
+ * of range. Needs the EAL (the TSC frequency). */
+int policer_profile_init(struct policer_profile *profile, uint64_t rate_bps,
+			 uint32_t burst_bytes, enum policer_action action,
+			 uint8_t mark, uint32_t serial, char *err,
+			 size_t err_size);
+
+/* Worker: does a frame of `length` bytes at TSC `now` conform? */
+static inline bool policer_conform(struct policer_state *state,
+				   const struct policer_profile *profile,
+				   uint64_t now, uint32_t length)
+{
+	if (unlikely(state->serial != profile->serial)) {
+		rte_meter_srtcm_config(&state->meter,
+				       (struct rte_meter_srtcm_profile *)&profile->meter);
+		state->serial = profile->serial;
+	}
+	return rte_meter_srtcm_color_blind_check(
+		       &state->meter,
+		       (struct rte_meter_srtcm_profile *)&profile->meter, now,
+		       length) == RTE_COLOR_GREEN;
+}
+
 struct vswitch_member {
 	uint16_t id;         /* 0 = unused slot */
 	uint16_t bd;         /* BD id */
@@ -335,6 +404,8 @@ struct vswitch_member {
 	/* How frames leave through this member (from the port's VLAN mode
 	 * and the member's VID), computed when the table is built. */
 	struct vlan_egress egress;
+	/* Policers by direction, NULL = none (owned by the table). */
+	const struct policer_profile *policer[POLICER_DIRECTIONS];
 	char name[VSWITCH_NAME_MAX]; /* "port" or "port.vid", for humans */
 };
 
@@ -363,6 +434,7 @@ struct vxlan_tunnel_table;
 
 struct vswitch_table {
 	uint64_t version;
+	struct policer_profile *policers; /* owned; members point into it */
 	/* The VTEP: tunnels, templates, flood lists (vxlan.h), or NULL. Not
 	 * owned: the datapath builds and frees it with this table. */
 	const struct vxlan_tunnel_table *vxlan;
@@ -393,7 +465,8 @@ struct vswitch_table_spec {
 		const char *name;
 		size_t n_members;
 		/* id, port, vid, split_horizon, kind (TUNNEL: port is the
-		 * underlay port; otherwise taken from vid) */
+		 * underlay port; otherwise taken from vid), policer (copied
+		 * into the table) */
 		const struct vswitch_member *members;
 	} *bds;
 };
@@ -448,6 +521,9 @@ struct vswitch_context {
 	struct rte_mempool *pool; /* for flood copies that must differ */
 	struct rte_ring *punt;    /* to the control thread (MP/SC) */
 	uint16_t ip_id;           /* outer IPv4 id when DF is clear */
+	uint64_t now;             /* TSC at the start of the burst */
+	/* [VSWITCH_MAX_MEMBERS + 2][POLICER_DIRECTIONS], this worker's own */
+	struct policer_state (*policers)[POLICER_DIRECTIONS];
 	struct vswitch_output out;
 };
 
