@@ -73,6 +73,8 @@ typedef json_t *(*command_handler)(struct loom_switch *sw, json_t *request,
 			 "direction?: rx|tx|both, max_packets?, max_bytes?}")  \
 	_(capture_stop, "stop a capture: {port}")                              \
 	_(vtep_show, "the VTEP: underlay, routes, neighbours, tunnels")        \
+	_(qemu_args, "QEMU arguments to attach a VM to a vhost-user port: "     \
+		     "{port, memory_mb?, queues?, mac?, tcg?}")                 \
 	_(clock_show, "the FDB clock, in seconds")                             \
 	_(clock_advance, "advance the manual FDB clock: {seconds}")
 
@@ -1009,6 +1011,81 @@ static json_t *command_vtep_show(struct loom_switch *sw, json_t *request,
 			 "neighbours", neighbours, "tunnels", tunnels);
 }
 
+/* The value of key=VALUE in devargs ("iface" of "net_vhost0,iface=/s"). */
+static bool devargs_value(const char *devargs, const char *key, char *out,
+			  size_t size)
+{
+	size_t key_length = strlen(key);
+	for (const char *p = strchr(devargs, ','); p; p = strchr(p + 1, ',')) {
+		if (!strncmp(p + 1, key, key_length) && p[1 + key_length] == '=') {
+			const char *value = p + 2 + key_length;
+			size_t length = strcspn(value, ",");
+			snprintf(out, size, "%.*s", (int)length, value);
+			return true;
+		}
+	}
+	return false;
+}
+
+static json_t *command_qemu_args(struct loom_switch *sw, json_t *request,
+				 char *err, size_t err_size)
+{
+	const char *port = arg_string(request, "port", true, err, err_size);
+	if (!port)
+		return NULL;
+	int index = switch_port_by_name(sw, port);
+	if (index < 0) {
+		snprintf(err, err_size, "no port '%s'", port);
+		return NULL;
+	}
+	const char *devargs = sw->ports[index].devargs;
+	char socket_path[SWITCH_PATH_MAX], client[8] = "0", queues_text[8] = "1";
+	if (strncmp(devargs, "net_vhost", 9) != 0 ||
+	    !devargs_value(devargs, "iface", socket_path, sizeof(socket_path))) {
+		snprintf(err, err_size, "port '%s' is not a vhost-user port "
+					"(net_vhostN,iface=SOCKET)", port);
+		return NULL;
+	}
+	devargs_value(devargs, "client", client, sizeof(client));
+	devargs_value(devargs, "queues", queues_text, sizeof(queues_text));
+	uint64_t memory = 256, queues = strtoull(queues_text, NULL, 10);
+	if (arg_uint(request, "memory_mb", 1u << 20, &memory, err, err_size) != 0 ||
+	    arg_uint(request, "queues", 64, &queues, err, err_size) != 0)
+		return NULL;
+	if (queues == 0)
+		queues = 1;
+	const char *mac = arg_string(request, "mac", false, err, err_size);
+	json_t *tcg_value = json_object_get(request, "tcg");
+	bool tcg = tcg_value && json_is_true(tcg_value);
+	/* The switch as vhost-user server (default) means QEMU connects as
+	 * a client, and the other way round; the guest's memory must be
+	 * shared for the switch to map it. */
+	char text[2048];
+	int n = snprintf(text, sizeof(text),
+			 "-object memory-backend-memfd,id=mem0,size=%lluM,share=on "
+			 "-numa node,memdev=mem0 "
+			 "-chardev socket,id=chr0,path=%s%s "
+			 "-netdev vhost-user,id=net0,chardev=chr0%s%s "
+			 "-device virtio-net-pci,netdev=net0%s%s%s",
+			 (unsigned long long)memory, socket_path,
+			 strcmp(client, "1") == 0 ? ",server=on" : "",
+			 queues > 1 ? ",queues=" : "",
+			 queues > 1 ? queues_text : "",
+			 mac ? ",mac=" : "", mac ? mac : "",
+			 queues > 1 ? ",mq=on" : "");
+	if (tcg && n > 0 && (size_t)n < sizeof(text))
+		/* QEMU 7.2 under TCG crashes with MSI-X vectors on this
+		 * device: none. */
+		snprintf(text + n, sizeof(text) - (size_t)n, ",vectors=0");
+	else if (queues > 1 && n > 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, ",vectors=%llu",
+			 (unsigned long long)(2 * queues + 2));
+	return json_pack("{s:s, s:s, s:s, s:I}", "arguments", text, "socket",
+			 socket_path, "switch_role",
+			 strcmp(client, "1") == 0 ? "client" : "server", "queues",
+			 (json_int_t)queues);
+}
+
 static json_t *command_clock_show(struct loom_switch *sw, json_t *request,
 				  char *err, size_t err_size)
 {
@@ -1288,7 +1365,7 @@ int control_loop(struct loom_switch *sw)
 		}
 		pthread_mutex_lock(&sw->state_lock);
 		capture_poll(sw);
-		switch_underlay_poll(sw);
+		switch_poll(sw);
 		uint64_t now = rte_get_tsc_cycles();
 		if (now >= next_tick) {
 			switch_tick(sw);

@@ -162,8 +162,8 @@ void switch_tick(struct loom_switch *sw);
 /* Manual clock: advance by seconds, then age. */
 void switch_clock_advance(struct loom_switch *sw, uint32_t seconds);
 /* Control loop, often: neighbours learned by workers, ARP probes, and a
- * table rebuild when a next hop's MAC changed. */
-void switch_underlay_poll(struct loom_switch *sw);
+ * table rebuild when a next hop's MAC or a port's link changed. */
+void switch_poll(struct loom_switch *sw);
 
 /* Lookups for the control socket. */
 int switch_port_by_name(const struct loom_switch *sw, const char *name);

@@ -333,7 +333,7 @@ static int build_tunnels(struct loom_switch *sw,
 	return 0;
 }
 
-void switch_underlay_poll(struct loom_switch *sw)
+static void underlay_poll(struct loom_switch *sw)
 {
 	if (!sw->config.vtep.configured || !sw->published ||
 	    !sw->published->vxlan)
@@ -370,7 +370,13 @@ void switch_underlay_poll(struct loom_switch *sw)
 			port_send_control(sw, &sw->ports[port], m);
 		}
 	}
-	/* Tunnels still waiting for a MAC are re-resolved with each rebuild. */
+}
+
+void switch_poll(struct loom_switch *sw)
+{
+	underlay_poll(sw);
+	/* A next hop resolved or a link changed: the same configuration, a
+	 * new table (tunnels still waiting for a MAC are re-resolved). */
 	if (sw->republish) {
 		struct switch_config same;
 		char err[256];
@@ -409,6 +415,7 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		const struct port_config *pc = switch_config_port(config, port->name);
 		spec.ports[p].present = true;
 		spec.ports[p].up = pc && pc->admin_up;
+		spec.ports[p].link_up = port->link.up;
 		spec.ports[p].name = port->name;
 		spec.ports[p].vlan = pc && pc->vlan_configured ? &pc->vlan : NULL;
 		table->ports[p].present = true;
@@ -893,9 +900,17 @@ void switch_tick(struct loom_switch *sw)
 		fdb_set_time(sw->fdb, sw->clock_seconds);
 		fdb_age(sw->fdb);
 	}
-	for (uint16_t p = 0; p < VSWITCH_MAX_PORTS; p++)
-		if (sw->ports[p].present)
-			port_update_link(&sw->ports[p]);
+	/* A link that came or went (a VM's vhost-user connection, a veth)
+	 * is a new table: frames to a port with no link are dropped and
+	 * counted rather than queued. */
+	for (uint16_t p = 0; p < VSWITCH_MAX_PORTS; p++) {
+		if (!sw->ports[p].present)
+			continue;
+		bool was_up = sw->ports[p].link.up;
+		port_update_link(&sw->ports[p]);
+		if (was_up != sw->ports[p].link.up)
+			sw->republish = true;
+	}
 }
 
 void switch_clock_advance(struct loom_switch *sw, uint32_t seconds)

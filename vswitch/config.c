@@ -92,6 +92,7 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 		struct vswitch_port *port = &table->ports[p];
 		port->present = spec->ports[p].present;
 		port->up = spec->ports[p].present && spec->ports[p].up;
+		port->link_up = spec->ports[p].link_up;
 		if (spec->ports[p].vlan) {
 			port->vlan_mode = true;
 			port->vlan = *spec->ports[p].vlan;

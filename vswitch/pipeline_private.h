@@ -221,6 +221,10 @@ static inline bool member_may_send(const struct vswitch_table *table,
 		*why = VSWITCH_DROP_port_down;
 		return false;
 	}
+	if (unlikely(!table->ports[out->port].link_up)) {
+		*why = VSWITCH_DROP_port_link_down;
+		return false;
+	}
 	return true;
 }
 

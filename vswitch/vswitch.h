@@ -54,6 +54,7 @@
 	_(runt, "frame shorter than an Ethernet header")                       \
 	_(no_bd, "input port or VLAN is not a member of any bridge domain")    \
 	_(port_down, "input or output port is administratively down")         \
+	_(port_link_down, "output port's link is down (e.g. its VM is gone)")  \
 	_(source_multicast, "source MAC is multicast or broadcast")            \
 	_(source_zero, "source MAC is all zeros")                              \
 	_(static_mac_violation,                                                \
@@ -420,6 +421,8 @@ struct vswitch_bd {
 struct vswitch_port {
 	bool present;
 	bool up;               /* admin state: down ports are not sent to */
+	bool link_up;          /* link state when the table was built: a
+				* port whose guest is gone drops, counted */
 	/* With a VLAN mode, vlan_port_classify() gives the VID; without
 	 * ("hybrid"), untagged frames are VID 0 and 802.1Q tags give theirs,
 	 * and a port with no VID members passes every frame to VID 0. */
@@ -455,6 +458,7 @@ struct vswitch_table_spec {
 	struct {
 		bool present;
 		bool up;
+		bool link_up;
 		const char *name;
 		const struct vlan_port *vlan; /* NULL: hybrid */
 	} ports[VSWITCH_MAX_PORTS];
