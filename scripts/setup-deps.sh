@@ -14,6 +14,8 @@ packages=(
   # test peers and tools
   iproute2 ethtool iputils-ping tcpdump tshark python3-scapy iperf3 netcat-openbsd
   socat procps psmisc graphviz
+  # VM guests for the vhost-user tests
+  qemu-system-x86 busybox-static cpio
 )
 
 missing=()
