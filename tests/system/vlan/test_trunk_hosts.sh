@@ -184,14 +184,16 @@ tap_check "v20 learned exactly t20 (trunk.20) and a20" \
 # capture_start DEVICE MAC [HOST]: records, in the background, the frames
 # with source MAC that DEVICE (in HOST's namespace, or here) receives. The
 # capture is on the receiving end of a veth: what loom-switch sends through
-# its packet socket does not pass the taps of the sending end.
+# its packet socket does not pass the taps of the sending end. Immediate
+# mode: otherwise frames still in the capture ring when it is stopped are
+# lost.
 capture_start() {
 	local device=$1 mac=$2 host=${3:-} tries=0
 	local run=()
 	[ -n "$host" ] && run=(ip netns exec "$(sys_namespace "$host")")
 	CAPTURE="$SYS_TMP/capture.pcap"
 	rm -f "$CAPTURE" "$SYS_TMP/capture.log"
-	"${run[@]}" tcpdump -i "$device" -Q in -U -nn -w "$CAPTURE" \
+	"${run[@]}" tcpdump --immediate-mode -i "$device" -Q in -U -nn -w "$CAPTURE" \
 		"ether src $mac" 2>"$SYS_TMP/capture.log" &
 	CAPTURE_PID=$!
 	SYS_PIDS+=("$CAPTURE_PID")
