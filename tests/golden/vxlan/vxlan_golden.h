@@ -309,20 +309,18 @@ static inline void vxg_print_frame(const struct frame *frame)
 		printf("#   %s\n", line);
 }
 
-/* Reads DIR/<file> and checks it holds exactly the expected encapsulations,
+/* Checks that a list holds exactly the expected encapsulations,
  * in order (the copies of one flooded frame in any order among
  * themselves); the source port of each flow must be the same every time
  * (flow ids 1..65535; 0 is not checked). Returns the number
  * of distinct source ports seen. */
-static inline unsigned vxg_assert_encaps(struct test_switch *sw,
-					 const char *file,
-					 const struct vxg_encap_expect *expected,
-					 size_t n,
-					 const struct vxg_policy *policy)
+static inline unsigned vxg_check_encaps(const struct frame_list *list,
+					const char *file,
+					const struct vxg_encap_expect *expected,
+					size_t n,
+					const struct vxg_policy *policy)
 {
-	struct frame_list got;
-	frame_list_init(&got);
-	assert_int_equal(test_switch_read_pcap(sw, file, &got), 0);
+	const struct frame_list got = *list;
 	uint16_t *flows = calloc(65536, sizeof(*flows));
 	uint8_t *ports = calloc(65536, 1);
 	assert_non_null(flows);
@@ -379,8 +377,21 @@ static inline unsigned vxg_assert_encaps(struct test_switch *sw,
 	free(used);
 	free(flows);
 	free(ports);
-	frame_list_free(&got);
 	assert_true(ok);
+	return distinct;
+}
+
+static inline unsigned vxg_assert_encaps(struct test_switch *sw,
+					 const char *file,
+					 const struct vxg_encap_expect *expected,
+					 size_t n,
+					 const struct vxg_policy *policy)
+{
+	struct frame_list got;
+	frame_list_init(&got);
+	assert_int_equal(test_switch_read_pcap(sw, file, &got), 0);
+	unsigned distinct = vxg_check_encaps(&got, file, expected, n, policy);
+	frame_list_free(&got);
 	return distinct;
 }
 
