@@ -59,8 +59,10 @@ typedef json_t *(*command_handler)(struct loom_switch *sw, json_t *request,
 	_(port_set, "set a port's admin state: {name, admin: up|down}")        \
 	_(bd_add, "add a bridge domain: {bd: {name, members, ...}}")           \
 	_(bd_remove, "remove a bridge domain: {name}")                         \
-	_(member_add, "add a member: {bd, port, vid?, split_horizon?}")        \
-	_(member_remove, "remove a member: {bd, port, vid?}")                  \
+	_(member_add, "add a member: {bd, port, vid?} or {bd, tunnel, vni}, "  \
+		      "with split_horizon?, policer?")                         \
+	_(member_remove, "remove a member: {bd, port, vid?} or {bd, tunnel, "  \
+			 "vni}")                                               \
 	_(mac_add, "add a static MAC: {bd, mac, port, vid?}")                  \
 	_(mac_remove, "remove a static MAC: {bd, mac}")                        \
 	_(fdb_show, "FDB entries: {bd?, port?, vid?}")                         \
@@ -571,79 +573,102 @@ static json_t *request_bd(json_t *request, json_t *desired, char *err,
 	return bd;
 }
 
+static int resolve_filter(struct loom_switch *sw, json_t *request, uint16_t *bd,
+			  uint16_t *member, char *err, size_t err_size);
+
+/* Appends item to the BD object's list `key` (made if missing). */
+static void bd_list_append(json_t *bd, const char *key, json_t *item)
+{
+	json_t *list = json_object_get(bd, key);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(bd, key, list);
+	}
+	json_array_append_new(list, item);
+}
+
+/* Copies those of `keys` that the request has into a new object: the
+ * loader checks them as it checks the file. */
+static json_t *copy_arguments(json_t *request, const char *const *keys)
+{
+	json_t *item = json_object();
+	for (const char *const *key = keys; *key; key++) {
+		json_t *value = json_object_get(request, *key);
+		if (value)
+			json_object_set(item, *key, value);
+	}
+	return item;
+}
+
 static json_t *command_member_add(struct loom_switch *sw, json_t *request,
 				  char *err, size_t err_size)
 {
+	static const char *const keys[] = { "port", "vid", "split_horizon",
+					    "tunnel", "vni", "policer", NULL };
 	json_t *desired = switch_config_to_json(&sw->config);
 	json_t *bd = request_bd(request, desired, err, err_size);
-	const char *port = bd ? arg_string(request, "port", true, err, err_size)
-			      : NULL;
-	if (!port) {
+	if (!bd) {
 		json_decref(desired);
 		return NULL;
 	}
-	json_t *member = json_pack("{s:s}", "port", port);
-	json_t *vid = json_object_get(request, "vid");
-	json_t *group = json_object_get(request, "split_horizon");
-	if (vid)
-		json_object_set(member, "vid", vid);
-	if (group)
-		json_object_set(member, "split_horizon", group);
-	json_t *members = json_object_get(bd, "members");
-	if (!members) {
-		members = json_array();
-		json_object_set_new(bd, "members", members);
-	}
-	json_array_append_new(members, member);
+	bd_list_append(bd, "members", copy_arguments(request, keys));
 	return edit_and_apply(sw, desired, err, err_size);
 }
 
 static json_t *command_member_remove(struct loom_switch *sw, json_t *request,
 				     char *err, size_t err_size)
 {
+	uint16_t bd_id, member;
+	if (!json_object_get(request, "bd") ||
+	    (!json_object_get(request, "port") && !json_object_get(request, "tunnel"))) {
+		snprintf(err, err_size, "need 'bd' and 'port' (with 'vid') or "
+					"'tunnel' (with 'vni')");
+		return NULL;
+	}
+	if (resolve_filter(sw, request, &bd_id, &member, err, err_size) != 0)
+		return NULL;
 	json_t *desired = switch_config_to_json(&sw->config);
 	json_t *bd = request_bd(request, desired, err, err_size);
-	const char *port = bd ? arg_string(request, "port", true, err, err_size)
-			      : NULL;
-	uint64_t vid = 0;
-	if (!port || arg_uint(request, "vid", 4094, &vid, err, err_size) != 0) {
-		json_decref(desired);
-		return NULL;
+	json_t *members = json_object_get(bd, "members");
+	const char *bd_name = json_string_value(json_object_get(bd, "name"));
+	for (size_t i = 0; i < json_array_size(members); i++) {
+		json_t *item = json_array_get(members, i);
+		struct member_config m = { 0 };
+		const char *port = json_string_value(json_object_get(item, "port"));
+		const char *tunnel = json_string_value(json_object_get(item, "tunnel"));
+		struct in_addr address;
+		if (port)
+			snprintf(m.port, sizeof(m.port), "%s", port);
+		if (tunnel && inet_pton(AF_INET, tunnel, &address) == 1)
+			m.tunnel = ntohl(address.s_addr);
+		m.vid = (uint16_t)json_integer_value(json_object_get(item, "vid"));
+		m.vni = (uint32_t)json_integer_value(json_object_get(item, "vni"));
+		if (switch_member_of(sw, bd_name, &m) == member) {
+			json_array_remove(members, i);
+			break;
+		}
 	}
-	if (!switch_member_id(sw, json_string_value(json_object_get(bd, "name")),
-			      port, (uint16_t)vid)) {
-		json_decref(desired);
-		snprintf(err, err_size, "no member %s.%u in that bridge domain",
-			 port, (unsigned)vid);
-		return NULL;
+	/* Static MACs on the member go with it. */
+	const char *port = json_string_value(json_object_get(request, "port"));
+	if (port) {
+		uint64_t vid = 0;
+		arg_uint(request, "vid", 4094, &vid, err, err_size);
+		remove_members_json(desired, bd_name, port, (long)vid);
 	}
-	remove_members_json(desired, json_string_value(json_object_get(bd, "name")),
-			    port, (long)vid);
 	return edit_and_apply(sw, desired, err, err_size);
 }
 
 static json_t *command_mac_add(struct loom_switch *sw, json_t *request,
 			       char *err, size_t err_size)
 {
+	static const char *const keys[] = { "mac", "port", "vid", NULL };
 	json_t *desired = switch_config_to_json(&sw->config);
 	json_t *bd = request_bd(request, desired, err, err_size);
-	const char *mac = bd ? arg_string(request, "mac", true, err, err_size) : NULL;
-	const char *port = mac ? arg_string(request, "port", true, err, err_size)
-			       : NULL;
-	if (!port) {
+	if (!bd) {
 		json_decref(desired);
 		return NULL;
 	}
-	json_t *entry = json_pack("{s:s, s:s}", "mac", mac, "port", port);
-	json_t *vid = json_object_get(request, "vid");
-	if (vid)
-		json_object_set(entry, "vid", vid);
-	json_t *macs = json_object_get(bd, "static_macs");
-	if (!macs) {
-		macs = json_array();
-		json_object_set_new(bd, "static_macs", macs);
-	}
-	json_array_append_new(macs, entry);
+	bd_list_append(bd, "static_macs", copy_arguments(request, keys));
 	return edit_and_apply(sw, desired, err, err_size);
 }
 
