@@ -174,11 +174,11 @@ guest_gone() {
 		return 1
 	fi
 	link_down1=$(drop port_link_down) tx_full1=$(drop tx_full)
-	echo "5 pings to the gone guest: port_link_down +$((link_down1 - link_down0))," \
+	vhost_figure "5 pings to the gone guest: port_link_down +$((link_down1 - link_down0))," \
 		"tx_full +$((tx_full1 - tx_full0))"
 	[ $((link_down1 - link_down0)) -ge 5 ]
 }
-tap_check "guest stops: link down, 5 frames to it dropped as port_link_down" \
+vhost_check "guest stops: link down, 5 frames to it dropped as port_link_down" \
 	guest_gone
 
 guest_back() {
@@ -200,11 +200,11 @@ guest_killed() {
 	vhost_wait_link vm1 false 5 || return 1
 	sys_in a ping -c 3 -i 0.2 -W 1 "$VM1_IP" >/dev/null
 	link_down1=$(drop port_link_down) tx_full1=$(drop tx_full)
-	echo "6 pings around the crash: port_link_down +$((link_down1 - link_down0)), tx_full +$((tx_full1 - tx_full0))"
+	vhost_figure "6 pings around the crash: port_link_down +$((link_down1 - link_down0)), tx_full +$((tx_full1 - tx_full0))"
 	[ $((link_down1 - link_down0 + tx_full1 - tx_full0)) -ge 6 ] &&
 		kill -0 "$switch_pid"
 }
-tap_check "guest killed: link down, frames to it dropped and counted" guest_killed
+vhost_check "guest killed: link down, frames to it dropped and counted" guest_killed
 tap_check "killed guest restarted: a pings vm1 again" guest_back
 
 # ---- 50 disconnect/reconnect cycles under traffic -----------------------
@@ -233,14 +233,14 @@ cycles() {
 	done
 	wait "$pid"
 	status=$?
-	echo "guest exit status $status after $((tries / 10)) s;" \
+	vhost_figure "guest exit status $status after $((tries / 10)) s;" \
 		"stats: $(cat "$SYS_TMP/vm1.json")"
 	[ "$status" = 0 ] &&
 		[ "$(vhost_guest_stat vm1 connects)" = "$CYCLES" ] &&
 		[ "$(vhost_guest_stat vm1 icmp_replies)" -gt 0 ] &&
 		[ "$(vhost_guest_stat vm1 probes_sent)" -gt 0 ]
 }
-tap_check "$CYCLES disconnect/reconnect cycles under traffic, each connected" cycles
+vhost_check "$CYCLES disconnect/reconnect cycles under traffic, each connected" cycles
 kill -TERM "$flood_pid" 2>/dev/null
 wait "$flood_pid" 2>/dev/null
 
@@ -263,11 +263,11 @@ tap_check "after the cycles: guest back, a pings vm1" guest_back
 fd_compare() {
 	local fds1
 	fds1=$(vhost_fd_count "$switch_pid")
-	echo "loom-switch file descriptors: $fds0 before, $fds1 after"
+	vhost_figure "loom-switch file descriptors: $fds0 before, $fds1 after"
 	[ "$fds1" = "$fds0" ] || ls -l "/proc/$switch_pid/fd"
 	[ "$fds1" = "$fds0" ]
 }
-tap_check "no file descriptor leaked by $CYCLES cycles" fd_compare
+vhost_check "no file descriptor leaked by $CYCLES cycles" fd_compare
 
 # More frames than the switch's pool holds (8191 by default) go from the
 # guest into the switch: all are taken, none refused for want of mbufs.
@@ -293,7 +293,7 @@ print(json.load(sys.stdin).get("datapath", {}).get("mbufs", 8191))')
 	refused=$(vhost_guest_stat vm1 tx_failed)
 	nombuf1=$(vhost_port_field vm1 'value["device_stats"]["rx_nombuf"]')
 	pool_nombuf1=$(vhost_port_field a 'value["device_stats"]["rx_nombuf"]')
-	echo "pool $mbufs mbufs; guest sent $tx1 frames ($refused refused by its ring);" \
+	vhost_figure "pool $mbufs mbufs; guest sent $tx1 frames ($refused refused by its ring);" \
 		"switch took $((rx1 - rx0)) from vm1; rx_nombuf vm1 $nombuf0 -> $nombuf1," \
 		"a $pool_nombuf0 -> $pool_nombuf1"
 	# A refusal by the guest's ring is back-pressure (two shared CPUs);
@@ -301,7 +301,7 @@ print(json.load(sys.stdin).get("datapath", {}).get("mbufs", 8191))')
 	[ "$tx1" -ge $((mbufs * 2)) ] && [ $((rx1 - rx0)) = "$tx1" ] &&
 		[ "$nombuf1" = "$nombuf0" ] && [ "$pool_nombuf1" = "$pool_nombuf0" ]
 }
-tap_check "no mbuf lost: twice the pool passes from vm1 into the switch, rx_nombuf unchanged" \
+vhost_check "no mbuf lost: twice the pool passes from vm1 into the switch, rx_nombuf unchanged" \
 	pool_check
 
 tap_check "a pings vm1 after all that" sys_in a ping -c 3 -i 0.2 -W 2 "$VM1_IP"

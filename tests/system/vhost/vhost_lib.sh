@@ -114,5 +114,18 @@ vhost_wait_link() {
 # vhost_fd_count PID: open file descriptors of a process.
 vhost_fd_count() { ls "/proc/$1/fd" | wc -l; }
 
+# vhost_figure TEXT...: a figure worth seeing in the TAP output even when
+# the check passes (tap_check shows a passing command's output nowhere);
+# vhost_check prints the figures gathered during its check as comments.
+vhost_figure() { echo "$*" >>"$SYS_TMP/figures"; }
+
+vhost_check() {
+	tap_check "$@"
+	if [ -s "$SYS_TMP/figures" ]; then
+		tap_diag <"$SYS_TMP/figures"
+	fi
+	rm -f "$SYS_TMP/figures"
+}
+
 # vhost_switch_log: the switch's log as TAP comments (last lines).
 vhost_switch_log() { tail -n "${1:-20}" "$SYS_TMP/switch.log" | tap_diag; }
