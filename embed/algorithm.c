@@ -62,15 +62,21 @@ static void options_default(struct embed_options *options)
 	if (!options->ksp_k)
 		options->ksp_k = 8;
 	if (!options->beam_width)
-		options->beam_width = 12;
+		options->beam_width = 24;
 	if (!options->beam_branch)
-		options->beam_branch = 6;
+		options->beam_branch = 8;
 	if (!options->beam_evaluate)
-		options->beam_evaluate = 12;
+		options->beam_evaluate = 24;
 	if (!options->lp_slack)
 		options->lp_slack = 2;
 	if (!options->dvine_candidates)
 		options->dvine_candidates = 10;
+	if (options->loom_min_rc == 0)
+		options->loom_min_rc = 0.7;
+	else if (options->loom_min_rc < 0)
+		options->loom_min_rc = 0; /* negative: admission control off */
+	if (!(options->loom_pressure > 0))
+		options->loom_pressure = 1;
 	if (!(options->mip_time_limit > 0))
 		options->mip_time_limit = 60;
 }

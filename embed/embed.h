@@ -425,11 +425,15 @@ int embed_algorithm_parse(const char *name, enum embed_algorithm *algorithm);
 /* Tuning; zero fields take the defaults shown. */
 struct embed_options {
 	unsigned ksp_k;          /* greedy-ksp: paths tried per link, 8 */
-	unsigned beam_width;     /* loom: partial placements kept, 12 */
-	unsigned beam_branch;    /* loom: candidates per expansion, 6 */
-	unsigned beam_evaluate;  /* loom: complete placements link-mapped, 12 */
+	unsigned beam_width;     /* loom: partial placements kept, 24 */
+	unsigned beam_branch;    /* loom: candidates per expansion, 8 */
+	unsigned beam_evaluate;  /* loom: complete placements link-mapped, 24 */
 	unsigned lp_slack;       /* mcf/dvine: extra hops over shortest, 2 */
 	unsigned dvine_candidates; /* dvine: substrate nodes per virtual, 10 */
+	double loom_pressure;    /* loom: weight of the pressure term, 1 */
+	double loom_min_rc;      /* loom: admission control: at high load,
+				  * reject an embedding whose R/C is below
+				  * this; 0.7; negative = off */
 	bool mip_split;          /* mip: allow path splitting */
 	double mip_time_limit;   /* mip: seconds, 60 */
 };

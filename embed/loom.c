@@ -223,7 +223,7 @@ static void keep_best(struct beam_state *list, uint32_t *count,
  * bandwidth the request would take there, in the score's units
  * (bandwidth x hops). */
 static double pressure(const struct embed_work *work,
-		       const struct embed_loom_state *state,
+		       const struct embed_loom_state *state, double weight,
 		       const struct request_view *view,
 		       const struct embed_request *request, uint32_t v,
 		       uint32_t s)
@@ -231,8 +231,8 @@ static double pressure(const struct embed_work *work,
 	double cpu = embed_amount_to_double(request->nodes[v].cpu);
 	double residual = embed_amount_to_double(work->cpu[s]);
 	double bandwidth = view->demand[v] - cpu;
-	return 10.0 * cpu / (residual + 1) +
-	       20.0 * bandwidth / (state->adjacent[s] + 1);
+	return weight * (10.0 * cpu / (residual + 1) +
+			 20.0 * bandwidth / (state->adjacent[s] + 1));
 }
 
 static bool host_used(const uint32_t *hosts, uint32_t n, uint32_t s)
@@ -241,6 +241,25 @@ static bool host_used(const uint32_t *hosts, uint32_t n, uint32_t s)
 		if (hosts[v] == s)
 			return true;
 	return false;
+}
+
+/* Admission control. A detour costs more bandwidth than it earns, and
+ * that bandwidth is lost to later requests only when bandwidth is scarce.
+ * So the R/C an embedding must reach is loom_min_rc scaled by how loaded
+ * the substrate's links are now: nothing is refused below a quarter of the
+ * total bandwidth in use, the full threshold applies from half. */
+static double admission_threshold(const struct embedder *embedder,
+				  const struct embed_residual *residual)
+{
+	double used = 0, capacity = 0;
+	for (uint32_t l = 0; l < embedder->substrate->link_count; l++) {
+		capacity += (double)residual->bandwidth_capacity[l];
+		used += (double)(residual->bandwidth_capacity[l] -
+				 residual->bandwidth[l]);
+	}
+	double load = capacity > 0 ? used / capacity : 1;
+	double scale = (load - 0.25) / 0.25;
+	return embedder->options.loom_min_rc * fmax(0.0, fmin(1.0, scale));
 }
 
 int embed_loom(struct embedder *embedder, const struct embed_residual *residual,
@@ -299,13 +318,16 @@ int embed_loom(struct embedder *embedder, const struct embed_residual *residual,
 		uint32_t v = view.order[depth], next_count = 0;
 		for (uint32_t b = 0; b < beam_count; b++) {
 			struct beam_state *parent = &beam[b];
+			/* The `branch` cheapest candidates, kept sorted
+			 * (score, then index) as the scan goes. */
 			uint32_t count = 0;
 			for (uint32_t s = 0; s < sn; s++) {
 				if (!embed_work_node_fits(work, request, v, s) ||
 				    host_used(parent->hosts, n, s))
 					continue;
-				double score = pressure(work, state, &view,
-							request, v, s);
+				double score = pressure(work, state,
+							embedder->options.loom_pressure,
+							&view, request, v, s);
 				for (uint32_t u = 0; u < n; u++) {
 					double bandwidth =
 						view.bandwidth[(size_t)v * n + u];
@@ -318,20 +340,25 @@ int embed_loom(struct embedder *embedder, const struct embed_residual *residual,
 					double hops = row[s] == 255 ? 1e3 : row[s];
 					score += bandwidth * hops;
 				}
-				candidate[count] = s;
-				candidate_score[s] = -score;
-				count++;
+				if (count == branch &&
+				    score >= candidate_score[candidate[count - 1]])
+					continue;
+				uint32_t i = count < branch ? count++ : branch - 1;
+				while (i > 0 &&
+				       candidate_score[candidate[i - 1]] > score) {
+					candidate[i] = candidate[i - 1];
+					i--;
+				}
+				candidate[i] = s;
+				candidate_score[s] = score;
 			}
-			embed_sort_descending(candidate, count, candidate_score);
-			if (count > branch)
-				count = branch;
 			for (uint32_t i = 0; i < count; i++) {
 				uint32_t s = candidate[i];
 				memcpy(trial_hosts, parent->hosts,
 				       n * sizeof(uint32_t));
 				trial_hosts[v] = s;
 				struct beam_state child = {
-					.score = parent->score -
+					.score = parent->score +
 						 candidate_score[s],
 					.hosts = trial_hosts,
 				};
@@ -387,6 +414,10 @@ int embed_loom(struct embedder *embedder, const struct embed_residual *residual,
 		}
 	}
 	status = found ? 0 : -ENOSPC;
+	if (found && embedder->options.loom_min_rc > 0 &&
+	    lower_bound < admission_threshold(embedder, residual) *
+				  best_cost)
+		status = -ENOSPC; /* admission control: too costly */
 out:
 	request_view_free(&view);
 	embed_mapping_free(&trial);

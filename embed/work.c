@@ -527,13 +527,39 @@ int embed_map_links(struct embed_work *work,
 
 /* ---- Node mapping helpers --------------------------------------------------- */
 
+static inline bool ranks_before(const double *key, uint32_t a, uint32_t b)
+{
+	return key[a] > key[b] || (key[a] == key[b] && a < b);
+}
+
+/* Insertion sort for the short lists (requests), merge sort above 32
+ * (substrate nodes): both give the same, fully determined order. */
 void embed_sort_descending(uint32_t *indices, uint32_t count, const double *key)
 {
+	if (count > 32) {
+		uint32_t half = count / 2;
+		uint32_t *merged = malloc(count * sizeof(uint32_t));
+		if (merged) {
+			embed_sort_descending(indices, half, key);
+			embed_sort_descending(indices + half, count - half, key);
+			uint32_t i = 0, j = half, k = 0;
+			while (i < half && j < count)
+				merged[k++] = ranks_before(key, indices[j],
+							   indices[i])
+						      ? indices[j++]
+						      : indices[i++];
+			while (i < half)
+				merged[k++] = indices[i++];
+			while (j < count)
+				merged[k++] = indices[j++];
+			memcpy(indices, merged, count * sizeof(uint32_t));
+			free(merged);
+			return;
+		}
+	}
 	for (uint32_t i = 1; i < count; i++) {
 		uint32_t item = indices[i], j = i;
-		while (j > 0 && (key[indices[j - 1]] < key[item] ||
-				 (key[indices[j - 1]] == key[item] &&
-				  indices[j - 1] > item))) {
+		while (j > 0 && ranks_before(key, item, indices[j - 1])) {
 			indices[j] = indices[j - 1];
 			j--;
 		}
