@@ -180,19 +180,10 @@ struct embed_request *embed_request_load(const char *path,
 					 const struct substrate *substrate,
 					 struct load_error *error);
 
-/* ViNE-Yard substrate text (topo/'s format; used here until topo's own
- * reader lands): line 1 "N M", N lines "x y cpu", M lines "from to
- * bandwidth delay". Strict like the request reader. Node ids "n<i>", link
- * ids "l<j>", plane positions, delay as latency (ms), ethernet links with
- * the full VLAN range. Returns a finalized substrate or NULL. */
-struct substrate *embed_substrate_load_vineyard(const char *path,
-						struct load_error *error);
-struct substrate *embed_substrate_load_vineyard_string(
-	const char *name, const char *text, size_t length,
-	struct load_error *error);
-
-/* Loads a substrate by file name: .yaml/.yml through topo, anything else as
- * ViNE-Yard text. */
+/* Loads a substrate through topo by file name: .yaml/.yml as YAML,
+ * .graphml/.xml as Topology Zoo GraphML (capacities drawn U(50, 100) with
+ * seed 1, the usual VNE practice, the file's link speeds ignored), anything
+ * else as ViNE-Yard text. */
 struct substrate *embed_substrate_load(const char *path,
 				       struct load_error *error);
 
@@ -464,8 +455,9 @@ int embedder_embed(struct embedder *embedder,
  * {lo, ..., hi} are inclusive, without modulo bias.
  *
  * Standard setups (see embed/README.md):
- *   a   Waxman substrate, 100 nodes, about 500 links, CPU and bandwidth
- *       U(50, 100); requests of U{2..10} nodes, each pair linked with
+ *   a   Waxman substrate (topo's generator with Virne's shape: link
+ *       probability a exp(-d / (0.5 L))), 100 nodes, about 500 links, CPU
+ *       and bandwidth U(50, 100); requests of U{2..10} nodes, each pair linked with
  *       probability 0.5 (redrawn until connected), CPU U(0, 20), bandwidth
  *       U(0, 50); Poisson arrivals 4 per 100 time units; lifetimes
  *       exponential with mean 1000; arrivals until time 50,000.
@@ -491,18 +483,6 @@ double embed_random_uniform(struct embed_random *random, double minimum,
 uint64_t embed_random_integer(struct embed_random *random, uint64_t minimum,
 			      uint64_t maximum);                /* inclusive */
 double embed_random_exponential(struct embed_random *random, double mean);
-
-/* Waxman graph as the VNE benchmarks draw it (Virne: networkx
- * waxman_graph(alpha = 0.5, beta = 0.2)): nodes uniform on a 100 x 100
- * square, each pair at distance d linked with probability
- * a exp(-d / (0.5 L)), L the largest distance between two nodes, a chosen
- * so the expected link count is target_links (500 for 100 nodes, where
- * networkx's beta = 0.2 gives about that); pairs drawn in order (i < j);
- * components then joined to node 0's by their closest pair. CPU and
- * bandwidth U(minimum, maximum); latency = distance x 0.05 ms. */
-struct substrate *embed_generate_waxman(uint32_t nodes, uint32_t target_links,
-					double minimum, double maximum,
-					uint64_t seed);
 
 struct embed_workload {
 	char name[64];

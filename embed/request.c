@@ -1,5 +1,5 @@
-/* Requests: the model, revenue, and the ViNE-Yard text readers (requests
- * and, until topo/ has its own, substrates). See embed.h. */
+/* Requests: the model, revenue, the ViNE-Yard request reader, and
+ * substrate loading through topo. See embed.h. */
 #include "embed_internal.h"
 
 #include <errno.h>
@@ -519,128 +519,6 @@ int embed_request_write_vineyard(const struct embed_request *request,
 	return ferror(stream) ? -EIO : 0;
 }
 
-/* ---- ViNE-Yard substrates -------------------------------------------------- */
-
-struct substrate *embed_substrate_load_vineyard_string(
-	const char *name, const char *text, size_t length,
-	struct load_error *error)
-{
-	struct text_lines lines;
-	if (!text_lines_init(&lines, text, length)) {
-		embed_error(error, name, 0, "", "out of memory");
-		return NULL;
-	}
-	struct substrate *substrate = substrate_create(name);
-	char *fields[5];
-	char *line = text_lines_next(&lines);
-	if (!substrate) {
-		embed_error(error, name, 0, "", "out of memory");
-		goto fail;
-	}
-	uint64_t node_count, link_count;
-	if (!line || split_fields(line, fields, 2) != 2 ||
-	    !embed_parse_unsigned(fields[0], VINEYARD_MAX_NODES, &node_count) ||
-	    !embed_parse_unsigned(fields[1], VINEYARD_MAX_LINKS, &link_count) ||
-	    node_count == 0) {
-		embed_error(error, name, lines.line ? lines.line : 1, "header",
-			    "expected 'N M', the node and link counts (N >= 1)");
-		goto fail;
-	}
-	for (uint32_t i = 0; i < node_count; i++) {
-		line = text_lines_next(&lines);
-		double x, y, cpu;
-		if (!line || split_fields(line, fields, 3) != 3 ||
-		    !embed_parse_double(fields[0], &x) ||
-		    !embed_parse_double(fields[1], &y) ||
-		    !embed_parse_double(fields[2], &cpu) || cpu < 0) {
-			embed_error(error, name, line ? lines.line : lines.line + 1,
-				    "node",
-				    line ? "node %u: expected 'x y cpu', three "
-					   "numbers, CPU >= 0"
-					 : "file ends before node %u",
-				    i);
-			goto fail;
-		}
-		struct substrate_node node = {
-			.cpu = cpu,
-			.position_kind = SUBSTRATE_POSITION_PLANE,
-			.x = x,
-			.y = y,
-		};
-		snprintf(node.id, sizeof(node.id), "n%u", i);
-		if (substrate_add_node(substrate, &node) < 0) {
-			embed_error(error, name, lines.line, "node",
-				    "node %u rejected by the model", i);
-			goto fail;
-		}
-	}
-	for (uint32_t j = 0; j < link_count; j++) {
-		line = text_lines_next(&lines);
-		uint64_t from, to;
-		double bandwidth, delay;
-		if (!line || split_fields(line, fields, 4) != 4 ||
-		    !embed_parse_unsigned(fields[0], node_count - 1, &from) ||
-		    !embed_parse_unsigned(fields[1], node_count - 1, &to) ||
-		    !embed_parse_double(fields[2], &bandwidth) ||
-		    !embed_parse_double(fields[3], &delay) || bandwidth < 0 ||
-		    delay < 0 || from == to) {
-			embed_error(error, name, line ? lines.line : lines.line + 1,
-				    "link",
-				    line ? "link %u: expected 'from to bandwidth "
-					   "delay', distinct endpoints in range, "
-					   "values >= 0"
-					 : "file ends before link %u",
-				    j);
-			goto fail;
-		}
-		struct substrate_link link = {
-			.bandwidth = bandwidth,
-			.latency = delay,
-			.kind = SUBSTRATE_LINK_ETHERNET,
-		};
-		snprintf(link.id, sizeof(link.id), "l%u", j);
-		struct substrate_link_end a = { (uint32_t)from, "" };
-		struct substrate_link_end b = { (uint32_t)to, "" };
-		if (substrate_add_link(substrate, &link, a, b) < 0) {
-			embed_error(error, name, lines.line, "link",
-				    "link %u rejected by the model", j);
-			goto fail;
-		}
-	}
-	if ((line = text_lines_next(&lines))) {
-		embed_error(error, name, lines.line, "",
-			    "unexpected line after the %u node and %u link lines",
-			    (unsigned)node_count, (unsigned)link_count);
-		goto fail;
-	}
-	if (substrate_finalize(substrate)) {
-		embed_error(error, name, 0, "", "out of memory");
-		goto fail;
-	}
-	free(lines.text);
-	return substrate;
-fail:
-	free(lines.text);
-	substrate_free(substrate);
-	return NULL;
-}
-
-struct substrate *embed_substrate_load_vineyard(const char *path,
-						struct load_error *error)
-{
-	size_t length;
-	char *text = embed_read_file(path, &length);
-	if (!text) {
-		embed_error(error, path, 0, "", "cannot read: %s",
-			    strerror(errno));
-		return NULL;
-	}
-	struct substrate *substrate =
-		embed_substrate_load_vineyard_string(path, text, length, error);
-	free(text);
-	return substrate;
-}
-
 static bool ends_with(const char *text, const char *suffix)
 {
 	size_t a = strlen(text), b = strlen(suffix);
@@ -652,7 +530,18 @@ struct substrate *embed_substrate_load(const char *path,
 {
 	if (ends_with(path, ".yaml") || ends_with(path, ".yml"))
 		return substrate_load_yaml(path, error, NULL);
-	return embed_substrate_load_vineyard(path, error);
+	if (ends_with(path, ".graphml") || ends_with(path, ".xml")) {
+		struct graphml_options options = {
+			.seed = 1,
+			.cpu_minimum = 50,
+			.cpu_maximum = 100,
+			.bandwidth_minimum = 50,
+			.bandwidth_maximum = 100,
+			.ignore_link_speed = true,
+		};
+		return substrate_load_graphml(path, &options, error, NULL);
+	}
+	return substrate_load_vineyard(path, error, NULL);
 }
 
 struct embed_request *embed_request_load(const char *path,

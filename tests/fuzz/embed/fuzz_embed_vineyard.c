@@ -1,7 +1,7 @@
-/* The ViNE-Yard readers: the first byte picks request (even) or substrate
- * (odd). An accepted request must have consistent counts and totals and
- * survive a write/read round trip with the same amounts; an accepted
- * substrate must be finalized with in-range link ends. */
+/* The ViNE-Yard request reader (after one ignored leading byte; substrates
+ * are topo's and fuzzed there). An accepted request must have consistent
+ * counts and endpoints and survive a write/read round trip with the same
+ * amounts. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,24 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	bool substrate_file = data[0] & 1;
+	/* the first byte is kept for corpus compatibility and ignored */
 	const char *text = (const char *)data + 1;
 	size_t length = size - 1;
 	struct load_error error;
-	if (substrate_file) {
-		struct substrate *substrate = embed_substrate_load_vineyard_string(
-			"fuzz", text, length, &error);
-		if (!substrate)
-			return 0;
-		if (!substrate->finalized)
-			abort();
-		for (uint32_t l = 0; l < substrate->link_count; l++)
-			if (substrate->links[l].ends[0].node >= substrate->node_count ||
-			    substrate->links[l].ends[1].node >= substrate->node_count)
-				abort();
-		substrate_free(substrate);
-		return 0;
-	}
 	struct embed_request *request =
 		embed_request_load_vineyard_string("fuzz", text, length, &error);
 	if (!request)

@@ -17,8 +17,13 @@ static void small_workload(struct embed_workload *workload, uint32_t nodes,
 			   uint32_t requests, uint64_t seed)
 {
 	memset(workload, 0, sizeof(*workload));
-	workload->substrate =
-		embed_generate_waxman(nodes, nodes * 3, 50, 100, seed);
+	struct waxman_options waxman = {
+		.nodes = nodes,
+		.beta = 0.5,
+		.target_links = nodes * 3,
+		.capacities = { 50, 100, 50, 100, 0, 0, SUBSTRATE_LINK_ETHERNET },
+	};
+	workload->substrate = topo_generate_waxman(&waxman, seed);
 	assert_non_null(workload->substrate);
 	assert_int_equal(workload->substrate->component_count, 1);
 	struct embed_request_profile profile = {
