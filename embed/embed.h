@@ -465,6 +465,10 @@ int embedder_embed(struct embedder *embedder,
  *       lifetime mean 500, 1,000 requests (the Virne benchmark load).
  *   large-1000   Waxman 1,000 nodes, about 5,000 links, requests of
  *       exactly 10 nodes, 4 per 100, lifetime mean 1000, 500 requests.
+ *   zoo:FILE   a Topology Zoo GraphML substrate (CPU and bandwidth
+ *       U(50, 100)) with setup a's requests (at most as many nodes as the
+ *       substrate), 4 arrivals per 100 time units per 100 substrate nodes,
+ *       lifetime mean 1000, 1,000 requests.
  *   vineyard:PATH   a ViNE-Yard instance: a directory of reqN.txt, or a
  *       .tar.gz holding one (extracted into a temporary directory at run
  *       time, removed afterwards); the substrate is --substrate or the one
@@ -507,7 +511,7 @@ struct embed_request_profile {
 int embed_generate_requests(const struct embed_request_profile *profile,
 			    uint64_t seed, struct embed_workload *workload);
 
-/* Builds "a", "b", "large-1000" or "vineyard:PATH" (substrate_path may be
+/* Builds "a", "b", "large-1000", "zoo:FILE" or "vineyard:PATH" (substrate_path may be
  * NULL). Returns 0, or -EINVAL with a message in error. */
 int embed_workload_build(const char *setup, uint64_t seed,
 			 const char *substrate_path,

@@ -43,7 +43,8 @@ static void usage_simulate(FILE *stream)
 		"                           [--csv FILE] [--json FILE] [--svg FILE]\n"
 		"                           [--no-check]\n"
 		"\n"
-		"  --setup SETUP      a, b, large-1000, or vineyard:PATH (a directory\n"
+		"  --setup SETUP      a, b, large-1000, zoo:FILE.graphml, or\n"
+		"                     vineyard:PATH (a directory\n"
 		"                     of reqN.txt or a .tar.gz of one; substrate from\n"
 		"                     --substrate or the substrate*.txt beside it)\n"
 		"  --algorithm LIST   comma-separated algorithm names, or 'all'\n"
@@ -301,7 +302,9 @@ static int command_simulate(int argc, char **argv)
 			break;
 		}
 		snprintf(setup_names[s], sizeof(setup_names[s]), "%s",
-			 strncmp(setup, "vineyard:", 9) == 0 ? "vineyard" : setup);
+			 strncmp(setup, "vineyard:", 9) == 0 ? "vineyard" :
+			 strncmp(setup, "zoo:", 4) == 0	     ? "zoo" :
+								       setup);
 		for (size_t a = 0; a < chosen_count && !status; a++) {
 			struct embedder *embedder =
 				embedder_create(workload.substrate, chosen[a], NULL);

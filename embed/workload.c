@@ -460,6 +460,26 @@ int embed_workload_build(const char *setup, uint64_t seed,
 		profile.arrival_rate = 0.04;
 		profile.lifetime_mean = 1000;
 		profile.request_count = 500;
+	} else if (strncmp(setup, "zoo:", 4) == 0) {
+		workload->substrate = embed_substrate_load(setup + 4, error);
+		if (!workload->substrate)
+			return -EINVAL;
+		uint32_t n = workload->substrate->node_count;
+		if (n < 2) {
+			embed_error(error, setup + 4, 0, "setup",
+				    "a substrate of %u nodes", n);
+			embed_workload_free(workload);
+			return -EINVAL;
+		}
+		if (profile.nodes_maximum > n)
+			profile.nodes_maximum = n;
+		profile.arrival_rate = 0.04 * n / 100.0;
+		profile.lifetime_mean = 1000;
+		profile.request_count = 1000;
+		int status = embed_generate_requests(&profile, seed, workload);
+		if (status)
+			embed_workload_free(workload);
+		return status;
 	} else if (strncmp(setup, "vineyard:", 9) == 0) {
 		int status = load_vineyard(setup + 9, substrate_path, workload,
 					   error);
@@ -469,7 +489,7 @@ int embed_workload_build(const char *setup, uint64_t seed,
 	} else {
 		embed_error(error, "", 0, "setup",
 			    "unknown setup '%s' (a, b, large-1000, "
-			    "vineyard:PATH)",
+			    "zoo:FILE.graphml, vineyard:PATH)",
 			    setup);
 		return -EINVAL;
 	}

@@ -38,6 +38,8 @@ static void usage(FILE *stream)
 		"                     (default: --seeds)\n"
 		"  --vineyard DIR     also run DIR/er-virne-{1,2,3}.tar.gz with DIR's\n"
 		"                     substrate (setup name vineyard-V)\n"
+		"  --zoo FILE         also run a Topology Zoo GraphML substrate\n"
+		"                     (setup zoo-<name>, 3 seeds)\n"
 		"  --json FILE        write the cells as a JSON list\n");
 }
 
@@ -139,15 +141,16 @@ int main(int argc, char **argv)
 		{ "lp-seeds", required_argument, NULL, 'l' },
 		{ "vineyard", required_argument, NULL, 'v' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "zoo", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *setups = "a,b,large-1000";
 	const char *algorithms = "loom,grc,noderank,greedy-ksp,mcf,dvine";
-	const char *vineyard = NULL, *json = NULL;
+	const char *vineyard = NULL, *json = NULL, *zoo = NULL;
 	unsigned seeds = 10, lp_seeds = 0;
 	int option;
-	while ((option = getopt_long(argc, argv, "s:a:n:l:v:j:h", options,
+	while ((option = getopt_long(argc, argv, "s:a:n:l:v:j:z:h", options,
 				     NULL)) != -1) {
 		switch (option) {
 		case 's': setups = optarg; break;
@@ -156,6 +159,7 @@ int main(int argc, char **argv)
 		case 'l': lp_seeds = (unsigned)atoi(optarg); break;
 		case 'v': vineyard = optarg; break;
 		case 'j': json = optarg; break;
+		case 'z': zoo = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -213,6 +217,24 @@ int main(int argc, char **argv)
 			memset(cell, 0, sizeof(*cell));
 			if (run_cell(cell, "vineyard-V", instances, 3, 1, substrate,
 				     chosen[a]))
+				return 1;
+			print_cell(cell);
+			cell_count++;
+		}
+	}
+	if (zoo) {
+		char setup[4200], name[64];
+		snprintf(setup, sizeof(setup), "zoo:%s", zoo);
+		const char *base = strrchr(zoo, '/');
+		snprintf(name, sizeof(name), "zoo-%s", base ? base + 1 : zoo);
+		char *dot = strrchr(name, '.');
+		if (dot)
+			*dot = '\0';
+		const char *instances[3] = { setup, setup, setup };
+		for (unsigned a = 0; a < chosen_count && cell_count < 64; a++) {
+			struct cell *cell = &cells[cell_count];
+			memset(cell, 0, sizeof(*cell));
+			if (run_cell(cell, name, instances, 3, 1, NULL, chosen[a]))
 				return 1;
 			print_cell(cell);
 			cell_count++;
