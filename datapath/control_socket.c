@@ -353,6 +353,11 @@ static json_t *command_workers(struct loom_switch *sw, json_t *request,
 			packets ? (double)cycles / (double)packets : 0.0,
 			"idle_sleeps", (json_int_t)worker->idle_sleeps, "iterations",
 			(json_int_t)worker->iterations));
+		json_t *last = json_array_get(list, json_array_size(list) - 1);
+		json_object_set_new(last, "flow_cache_hits",
+				    json_integer((json_int_t)worker->context.flow_cache_hits));
+		json_object_set_new(last, "flow_cache_misses",
+				    json_integer((json_int_t)worker->context.flow_cache_misses));
 	}
 	return list;
 }
@@ -808,14 +813,15 @@ static json_t *command_fdb_stats(struct loom_switch *sw, json_t *request,
 	(void)request, (void)err, (void)err_size;
 	struct fdb_stats stats;
 	fdb_get_stats(sw->fdb, &stats);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "entries", (json_int_t)stats.entries, "static_entries",
 			 (json_int_t)stats.static_entries, "learned",
 			 (json_int_t)stats.learned, "moved", (json_int_t)stats.moved,
 			 "refreshed", (json_int_t)stats.refreshed, "aged",
 			 (json_int_t)stats.aged, "evicted", (json_int_t)stats.evicted,
 			 "static_conflicts", (json_int_t)stats.static_conflicts,
-			 "limit_refused", (json_int_t)stats.limit_refused);
+			 "limit_refused", (json_int_t)stats.limit_refused, "epoch",
+			 (json_int_t)fdb_epoch(sw->fdb));
 }
 
 static json_t *command_fdb_learn(struct loom_switch *sw, json_t *request,
@@ -908,14 +914,16 @@ static json_t *command_trace(struct loom_switch *sw, json_t *request, char *err,
 		const struct vswitch_member *out =
 			vswitch_table_member(table, trace.outputs[i].member);
 		json_array_append_new(outputs, json_pack(
-			"{s:s, s:s}", "member", out ? out->name : "?", "port",
-			table->ports[trace.outputs[i].port].name));
+			"{s:s, s:s}", "member",
+			out ? out->name : trace.arp_reply ? "(underlay)" : "?",
+			"port", table->ports[trace.outputs[i].port].name));
 	}
 	json_object_set_new(result, "outputs", outputs);
 	json_object_set_new(result, "action",
-			    json_string(trace.dropped ? "drop"
-					: trace.flooded ? "flood"
-							: "forward"));
+			    json_string(trace.dropped	   ? "drop"
+					: trace.arp_reply ? "arp-reply"
+					: trace.flooded	   ? "flood"
+							   : "forward"));
 	json_object_set_new(result, "drop_reason",
 			    trace.dropped ? json_string(vswitch_drop_names[trace.drop_reason])
 					  : json_null());

@@ -655,16 +655,19 @@ static void retire_ids(struct loom_switch *sw, const struct switch_config *confi
 	}
 }
 
-/* Makes the FDB's static entries exactly those of `config`. */
-static int sync_static_macs(struct loom_switch *sw,
-			    const struct switch_config *config)
+/* The static entries of `config`, added to `fdb` (the one the new table
+ * will use) before the table is published, so that an `apply` never runs
+ * a moment without them. Returns the list, or NULL. */
+static typeof(((struct loom_switch *)0)->statics)
+static_macs_add(struct loom_switch *sw, const struct switch_config *config,
+		struct fdb *fdb, size_t *count)
 {
 	size_t n = 0;
 	for (size_t b = 0; b < config->n_bds; b++)
 		n += config->bds[b].n_static_macs;
 	typeof(sw->statics) wanted = calloc(n + 1, sizeof(*wanted));
 	if (!wanted)
-		return -1;
+		return NULL;
 	n = 0;
 	for (size_t b = 0; b < config->n_bds; b++) {
 		const struct bd_config *bc = &config->bds[b];
@@ -676,23 +679,35 @@ static int sync_static_macs(struct loom_switch *sw,
 			wanted[n].key = fdb_key(bd, &mac);
 			wanted[n].member = switch_member_id(sw, bc->name, sc->port,
 							    sc->vid);
+			fdb_add_static(fdb, wanted[n].key, wanted[n].member);
 			n++;
 		}
 	}
+	*count = n;
+	return wanted;
+}
+
+static int compare_static_keys(const void *a, const void *b)
+{
+	uint64_t x = ((const typeof(*((struct loom_switch *)0)->statics) *)a)->key;
+	uint64_t y = ((const typeof(*((struct loom_switch *)0)->statics) *)b)->key;
+	return x < y ? -1 : x > y;
+}
+
+/* After the new table is out: static entries no longer wanted leave the
+ * FDB (by key: a MAC that moved to another member was overwritten). */
+static void static_macs_retire(struct loom_switch *sw,
+			       typeof(sw->statics) wanted, size_t n)
+{
+	qsort(wanted, n, sizeof(*wanted), compare_static_keys);
 	for (size_t i = 0; i < sw->n_static; i++) {
-		bool keep = false;
-		for (size_t j = 0; j < n && !keep; j++)
-			keep = wanted[j].key == sw->statics[i].key &&
-			       wanted[j].member == sw->statics[i].member;
-		if (!keep)
+		if (!bsearch(&sw->statics[i], wanted, n, sizeof(*wanted),
+			     compare_static_keys))
 			fdb_remove(sw->fdb, sw->statics[i].key);
 	}
-	for (size_t j = 0; j < n; j++)
-		fdb_add_static(sw->fdb, wanted[j].key, wanted[j].member);
 	free(sw->statics);
 	sw->statics = wanted;
 	sw->n_static = n;
-	return 0;
 }
 
 static void apply_fdb_settings(struct loom_switch *sw,
@@ -852,6 +867,8 @@ int switch_apply(struct loom_switch *sw, const struct switch_config *desired,
 	if (!table)
 		goto fail_unhide;
 
+	size_t n_static = 0;
+	typeof(sw->statics) statics = static_macs_add(sw, &next, fdb, &n_static);
 	struct fdb *old_fdb = sw->fdb;
 	sw->fdb = fdb;
 	apply_fdb_settings(sw, &next);
@@ -867,7 +884,8 @@ int switch_apply(struct loom_switch *sw, const struct switch_config *desired,
 		sw->n_static = 0;
 	}
 	retire_ids(sw, &next);
-	sync_static_macs(sw, &next);
+	if (statics)
+		static_macs_retire(sw, statics, n_static);
 	switch_config_free(&sw->config);
 	sw->config = next;
 	free(new_ids);
@@ -1005,9 +1023,15 @@ struct loom_switch *switch_create(const struct switch_config *config,
 		worker->context.counters = worker->counters;
 		worker->context.pool = sw->pool;
 		worker->context.punt = sw->punt;
+		worker->context.flow_cache = rte_zmalloc_socket(
+			"loom_flow_cache",
+			sizeof(struct flow_cache_entry) * FLOW_CACHE_ENTRIES,
+			RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
 		worker->context.policers = calloc(VSWITCH_MAX_MEMBERS + 2,
 						  sizeof(*worker->context.policers));
-		if (!worker->context.policers) {
+		if (!worker->context.policers || !worker->context.flow_cache) {
+			free(worker->context.policers);
+			rte_free(worker->context.flow_cache);
 			vswitch_counters_free(worker->counters);
 			rte_free(worker);
 			snprintf(err, err_size, "out of memory for policers");
@@ -1064,6 +1088,7 @@ void switch_destroy(struct loom_switch *sw)
 			continue;
 		vswitch_counters_free(sw->workers[w]->counters);
 		free(sw->workers[w]->context.policers);
+		rte_free(sw->workers[w]->context.flow_cache);
 		rte_free(sw->workers[w]);
 	}
 	rte_free(sw->rcu);

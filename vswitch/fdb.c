@@ -150,6 +150,12 @@ struct fdb {
 	struct fdb_member_state *members;
 
 	alignas(RTE_CACHE_LINE_SIZE) uint64_t moves;
+	/* Bumped after every change that can alter a lookup's answer for a
+	 * key already known (a move, a removal, an eviction, a flush, a
+	 * static entry, the clock or the age): workers' flow caches stamp
+	 * their decisions with it. Learning a new key or refreshing one does
+	 * not bump it. */
+	alignas(RTE_CACHE_LINE_SIZE) uint64_t epoch;
 	alignas(RTE_CACHE_LINE_SIZE) uint32_t learned_entries; /* counted */
 	uint32_t static_entries; /* control thread */
 	alignas(RTE_CACHE_LINE_SIZE) struct fdb_counters counters;
@@ -161,6 +167,7 @@ struct fdb {
 #define store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define count_add(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define count_sub(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_RELAXED)
+#define epoch_bump(fdb) __atomic_fetch_add(&(fdb)->epoch, 1, __ATOMIC_RELEASE)
 /* A count written only under a lock and read without: no locked RMW. */
 #define locked_add(p, v) store_relaxed((p), load_relaxed(p) + (v))
 
@@ -479,7 +486,15 @@ void fdb_free(struct fdb *fdb)
 
 void fdb_set_time(struct fdb *fdb, uint32_t now)
 {
+	if (load_relaxed(&fdb->now) == now)
+		return;
 	store_relaxed(&fdb->now, now);
+	epoch_bump(fdb);
+}
+
+uint64_t fdb_epoch(const struct fdb *fdb)
+{
+	return __atomic_load_n(&fdb->epoch, __ATOMIC_ACQUIRE);
 }
 
 uint32_t fdb_time(const struct fdb *fdb)
@@ -490,6 +505,7 @@ uint32_t fdb_time(const struct fdb *fdb)
 void fdb_set_age(struct fdb *fdb, uint32_t age_seconds)
 {
 	store_relaxed(&fdb->age_seconds, age_seconds);
+	epoch_bump(fdb);
 }
 
 void fdb_set_bd_limit(struct fdb *fdb, uint16_t bd, uint32_t limit)
@@ -884,6 +900,7 @@ static enum fdb_learn_result learn_new(struct fdb *fdb,
 			target = victim;
 		else
 			slot_clear(victim.bucket, victim.slot);
+		epoch_bump(fdb);
 	}
 	if (!reserved)
 		count_add(&fdb->learned_entries, 1);
@@ -933,8 +950,10 @@ static enum fdb_learn_result learn_locked(struct fdb *fdb,
 		locked_add(&fdb->members[member].learned, 1);
 		__atomic_store_n(slot_value_p, new_value, __ATOMIC_RELEASE);
 		count_add(&fdb->counters.moved, 1);
+		epoch_bump(fdb);
 		return FDB_LEARN_moved;
 	case ENTRY_EXPIRED: /* gone, then learned anew */
+		epoch_bump(fdb);
 		entry_uncount(fdb, bd, owner);
 		count_add(&fdb->counters.aged, 1);
 		slot_clear(found.bucket, found.slot);
@@ -1063,14 +1082,17 @@ static enum entry_state slot_remove(struct fdb *fdb, struct slot_ref ref,
 		bool wanted = sweep_wants(fdb, mode, id, key, value, state);
 		if (wanted && (state == ENTRY_LIVE || state == ENTRY_EXPIRED))
 			entry_uncount(fdb, bd, value_member(value));
-		if (wanted)
+		if (wanted) {
 			slot_clear(bucket, ref.slot);
+			epoch_bump(fdb);
+		}
 		bd_unlock(fdb, bd);
 		return wanted ? state : ENTRY_EMPTY;
 	}
 	if (state == ENTRY_STATIC)
 		static_count(fdb, fdb_key_bd(key), value_member(value), -1);
 	slot_clear(bucket, ref.slot);
+	epoch_bump(fdb);
 	return state;
 }
 
@@ -1126,6 +1148,7 @@ int fdb_add_static(struct fdb *fdb, uint64_t key, uint16_t member)
 	}
 	static_count(fdb, fdb_key_bd(key), member, 1);
 	slot_write(target.bucket, target.slot, key, value);
+	epoch_bump(fdb);
 out:
 	pair_unlock(pair[0], pair[1]);
 	return rc;
@@ -1213,6 +1236,7 @@ void fdb_flush_bd(struct fdb *fdb, uint16_t bd)
 		store_relaxed(&state->epoch, load_relaxed(&state->epoch) + 1);
 		store_relaxed(&state->learned, 0);
 		count_sub(&fdb->learned_entries, learned);
+		epoch_bump(fdb);
 	}
 	bd_unlock(fdb, bd);
 }
@@ -1245,6 +1269,7 @@ void fdb_flush_member(struct fdb *fdb, uint16_t member)
 			store_relaxed(&state->learned, 0);
 			locked_add(&fdb->bds[home].learned, -learned);
 			count_sub(&fdb->learned_entries, learned);
+			epoch_bump(fdb);
 		}
 		bd_unlock(fdb, home);
 		return;

@@ -94,26 +94,25 @@ static void frame_mark(uint8_t *frame, uint32_t length,
 	vlan_write16(ip + 10, (uint16_t)~sum);
 }
 
-/* Polices a frame through a member in one direction: true to go on (green,
- * or red and marked), false when dropped (counted). */
-static inline bool member_police(struct vswitch_context *ctx,
-				 const struct vswitch_member *member,
-				 enum policer_direction direction,
-				 struct rte_mbuf *m)
+/* Polices a frame through a member in one direction: POLICE_pass (green),
+ * POLICE_mark (red, to be marked: the caller marks it once the frame is in
+ * its final form) or POLICE_drop (red, dropped and counted). */
+enum police_verdict { POLICE_pass, POLICE_mark, POLICE_drop };
+
+static inline enum police_verdict member_police(struct vswitch_context *ctx,
+						const struct vswitch_member *member,
+						enum policer_direction direction,
+						struct rte_mbuf *m)
 {
 	const struct policer_profile *profile = member->policer[direction];
-	if (likely(!profile))
-		return true;
 	if (policer_conform(&ctx->policers[member->id][direction], profile,
 			    ctx->now, rte_pktmbuf_pkt_len(m)))
-		return true;
+		return POLICE_pass;
 	if (profile->action == POLICER_drop) {
 		count_drop(ctx, m, VSWITCH_DROP_policer, member->id, member->bd);
-		return false;
+		return POLICE_drop;
 	}
-	frame_mark(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
-		   profile);
-	return true;
+	return POLICE_mark;
 }
 
 /* Puts the outer headers of the member's tunnel in front of the frame
@@ -153,9 +152,12 @@ static inline void member_emit(struct vswitch_context *ctx,
 			       struct rte_mbuf *m,
 			       const struct vlan_classification *in)
 {
-	if (unlikely(out->policer[POLICER_OUT]) &&
-	    !member_police(ctx, out, POLICER_OUT, m))
-		return;
+	enum police_verdict police = POLICE_pass;
+	if (unlikely(out->policer[POLICER_OUT])) {
+		police = member_police(ctx, out, POLICER_OUT, m);
+		if (police == POLICE_drop)
+			return;
+	}
 	if (!egress_unchanged(in, out)) {
 		int moved;
 		enum vlan_verdict verdict = vlan_rewrite(
@@ -174,6 +176,11 @@ static inline void member_emit(struct vswitch_context *ctx,
 		    !tunnel_encap(ctx, table, out, m))
 			return;
 	}
+	/* Marks go on the frame as it leaves (the outer header of a
+	 * tunnel's). */
+	if (unlikely(police == POLICE_mark))
+		frame_mark(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+			   out->policer[POLICER_OUT]);
 	struct vswitch_output *o = &ctx->out;
 	uint16_t port = out->port;
 	o->pkts[port][o->count[port]++] = m;
@@ -288,15 +295,8 @@ static void underlay_arp(struct vswitch_context *ctx,
 					  : VSWITCH_DROP_punt_full, 0, 0);
 		return;
 	}
-	case VXLAN_ARP_wrong_vlan:
-	case VXLAN_ARP_not_for_us:
-		count_drop(ctx, m, VSWITCH_DROP_arp_not_for_us, 0, 0);
-		return;
-	case VXLAN_ARP_address_conflict:
-		count_drop(ctx, m, VSWITCH_DROP_arp_address_conflict, 0, 0);
-		return;
 	default:
-		count_drop(ctx, m, VSWITCH_DROP_arp_invalid, 0, 0);
+		count_drop(ctx, m, arp_drop_reason(verdict), 0, 0);
 		return;
 	}
 }
@@ -325,24 +325,42 @@ static bool underlay_input(struct vswitch_context *ctx,
 }
 
 /* Frames are switched as if one at a time: a MAC learned from frame i is
- * known to the lookups of frames i+1.. of the same burst (their results
- * were fetched before). Learning is rare, so this scan is too. */
-static void burst_see_learned(const uint64_t *keys, struct fdb_result *results,
-			      uint16_t k, uint16_t i, uint16_t member)
+ * known to the lookups of frames i.. of the same burst (their results
+ * were fetched before). Learning is rare, so this scan is too. Frames
+ * that hit the flow cache have no results: they are checked against the
+ * keys learned in the burst instead (see vswitch_process). */
+static void burst_see_learned(const uint64_t *source_keys,
+			      const uint64_t *destination_keys,
+			      const uint8_t *slot, uint16_t n_lookups,
+			      struct fdb_result *results, uint16_t k,
+			      uint16_t i, uint16_t member)
 {
-	uint64_t key = keys[i];
+	uint64_t key = source_keys[i];
 	/* From i itself: a frame addressed to its own source MAC is then
 	 * seen behind its own member (same_member), as a later one is. */
 	for (uint16_t j = i; j < k; j++) {
-		if (keys[k + j] == key) {
-			results[k + j].member = member;
-			results[k + j].is_static = 0;
+		if (slot[j] == UINT8_MAX)
+			continue;
+		if (destination_keys[j] == key) {
+			results[n_lookups + slot[j]].member = member;
+			results[n_lookups + slot[j]].is_static = 0;
 		}
-		if (j > i && keys[j] == key) {
-			results[j].member = member;
-			results[j].refresh_due = 0;
+		if (j > i && source_keys[j] == key) {
+			results[slot[j]].member = member;
+			results[slot[j]].refresh_due = 0;
 		}
 	}
+}
+
+static inline struct flow_cache_entry *
+flow_cache_slot(struct flow_cache_entry *cache, uint64_t source_key,
+		uint64_t destination_key)
+{
+	/* Multiplicative: CRC32 is linear, and flows that differ in the
+	 * same byte of both MACs (as many do) would cancel out. */
+	uint64_t hash = source_key * UINT64_C(0x9e3779b97f4a7c15) ^
+			destination_key * UINT64_C(0xc2b2ae3d27d4eb4f);
+	return &cache[(hash ^ (hash >> 31)) >> (64 - 12)];
 }
 
 void vswitch_process(struct vswitch_context *ctx,
@@ -351,11 +369,17 @@ void vswitch_process(struct vswitch_context *ctx,
 {
 	const struct vswitch_port *port = &table->ports[in_port];
 	struct vswitch_counters *counters = ctx->counters;
-	uint64_t keys[2 * VSWITCH_BURST];
+	uint64_t source_keys[VSWITCH_BURST], destination_keys[VSWITCH_BURST];
+	uint64_t lookup_keys[2 * VSWITCH_BURST];
 	struct fdb_result results[2 * VSWITCH_BURST];
 	struct rte_mbuf *frames[VSWITCH_BURST];
 	struct classification classes[VSWITCH_BURST];
-	uint16_t k = 0;
+	uint16_t cached[VSWITCH_BURST]; /* output member from the cache, 0 */
+	uint8_t slot[VSWITCH_BURST];    /* lookup slot, UINT8_MAX on a hit */
+	uint16_t k = 0, n_lookups = 0;
+	struct flow_cache_entry *cache = ctx->flow_cache;
+	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
+			 UINT64_C(1) << 63;
 
 	uint64_t rx_bytes = 0;
 	for (uint16_t i = 0; i < n; i++)
@@ -378,27 +402,52 @@ void vswitch_process(struct vswitch_context *ctx,
 				continue;
 			}
 		}
-		keys[k] = fdb_key_source(c->bd, data);
-		keys[VSWITCH_BURST + k] = fdb_key_destination(c->bd, data);
+		uint64_t source_key = fdb_key_source(c->bd, data);
+		uint64_t destination_key = fdb_key_destination(c->bd, data);
+		source_keys[k] = source_key;
+		destination_keys[k] = destination_key;
+		cached[k] = 0;
+		if (cache) {
+			const struct flow_cache_entry *e =
+				flow_cache_slot(cache, source_key, destination_key);
+			if (e->stamp == stamp && e->source_key == source_key &&
+			    e->destination_key == destination_key &&
+			    e->in_member == c->member &&
+			    e->inner_tags == c->vlan.inner_tags)
+				cached[k] = e->out_member;
+		}
+		if (cached[k]) {
+			slot[k] = UINT8_MAX;
+		} else {
+			slot[k] = (uint8_t)n_lookups;
+			lookup_keys[n_lookups++] = source_key;
+		}
 		frames[k++] = m;
 	}
 	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
 	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
+	ctx->flow_cache_hits += k - n_lookups;
+	ctx->flow_cache_misses += n_lookups;
 	if (k == 0)
 		return;
 
-	/* One bulk lookup: sources then destinations, contiguous. */
-	if (k < VSWITCH_BURST)
+	/* One bulk lookup for the frames the cache did not answer: sources
+	 * then destinations, contiguous. */
+	if (n_lookups) {
 		for (uint16_t i = 0; i < k; i++)
-			keys[k + i] = keys[VSWITCH_BURST + i];
-	fdb_lookup_bulk(ctx->fdb, keys, 2u * k, results);
+			if (slot[i] != UINT8_MAX)
+				lookup_keys[n_lookups + slot[i]] = destination_keys[i];
+		fdb_lookup_bulk(ctx->fdb, lookup_keys, 2u * n_lookups, results);
+	}
 
 	struct counter_run rx_run = { 0, 0, 0 }, tx_run = { 0, 0, 0 };
 	/* BD counters follow the input member: one run serves both. */
 	uint64_t run_unicast = 0;
+	uint64_t learned_keys[VSWITCH_BURST];
+	unsigned n_learned = 0;
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = frames[i];
-		const struct classification *c = &classes[i];
+		struct classification *c = &classes[i];
 		const struct vswitch_member *in = &table->members[c->member];
 		const struct vswitch_bd *bd = &table->bds[c->bd];
 		uint64_t *bc = counters->bd[bd->id];
@@ -409,13 +458,50 @@ void vswitch_process(struct vswitch_context *ctx,
 		}
 		rx_run.packets++;
 		rx_run.bytes += length;
-		if (unlikely(in->policer[POLICER_IN]) &&
-		    !member_police(ctx, in, POLICER_IN, m))
-			continue;
+		if (unlikely(in->policer[POLICER_IN])) {
+			enum police_verdict police =
+				member_police(ctx, in, POLICER_IN, m);
+			if (police == POLICE_drop)
+				continue;
+			if (police == POLICE_mark) {
+				/* On the frame as received, and on any tag an
+				 * output member writes from the classification. */
+				const struct policer_profile *profile =
+					in->policer[POLICER_IN];
+				frame_mark(rte_pktmbuf_mtod(m, uint8_t *),
+					   rte_pktmbuf_data_len(m), profile);
+				if (profile->action == POLICER_mark_pcp)
+					c->vlan.pcp = profile->mark;
+			}
+		}
+
+		struct fdb_result own[2];
+		const struct fdb_result *src, *dst_result;
+		if (cached[i]) {
+			/* A MAC learned earlier in this burst may change the
+			 * decision: look such a frame up after all. */
+			bool stale = false;
+			for (unsigned l = 0; l < n_learned; l++)
+				stale |= learned_keys[l] == source_keys[i] ||
+					 learned_keys[l] == destination_keys[i];
+			if (likely(!stale)) {
+				run_unicast++;
+				member_emit(ctx, table, &tx_run,
+					    &table->members[cached[i]], m, &c->vlan);
+				continue;
+			}
+			uint64_t pair[2] = { source_keys[i], destination_keys[i] };
+			fdb_lookup_bulk(ctx->fdb, pair, 2, own);
+			src = &own[0];
+			dst_result = &own[1];
+		} else {
+			src = &results[slot[i]];
+			dst_result = &results[n_lookups + slot[i]];
+		}
 
 		/* Learn the source. */
-		const struct fdb_result *src = &results[i];
-		if (unlikely(src->member != in->id || src->refresh_due)) {
+		bool source_settled = src->member == in->id && !src->refresh_due;
+		if (unlikely(!source_settled)) {
 			if (src->is_static) {
 				count_drop(ctx, m, VSWITCH_DROP_static_mac_violation,
 					   in->id, bd->id);
@@ -423,10 +509,19 @@ void vswitch_process(struct vswitch_context *ctx,
 			}
 			if (bd->learning) {
 				enum fdb_learn_result learned =
-					fdb_learn(ctx->fdb, keys[i], in->id);
+					fdb_learn(ctx->fdb, source_keys[i], in->id);
 				if (learned == FDB_LEARN_learned ||
-				    learned == FDB_LEARN_moved)
-					burst_see_learned(keys, results, k, i, in->id);
+				    learned == FDB_LEARN_moved) {
+					burst_see_learned(source_keys, destination_keys,
+							  slot, n_lookups, results, k,
+							  i, in->id);
+					learned_keys[n_learned++] = source_keys[i];
+					if (destination_keys[i] == source_keys[i]) {
+						own[1] = *dst_result;
+						own[1].member = in->id;
+						dst_result = &own[1];
+					}
+				}
 				switch (learned) {
 				case FDB_LEARN_learned:
 					bc[VSWITCH_BD_learned]++;
@@ -453,7 +548,6 @@ void vswitch_process(struct vswitch_context *ctx,
 		/* Forward. The frame is still as received: each output
 		 * member rewrites its tags (VID translation). */
 		const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
-		const struct fdb_result *dst_result = &results[k + i];
 		if (likely(!(dst[0] & 1) && dst_result->member != FDB_NO_MEMBER)) {
 			const struct vswitch_member *out =
 				vswitch_table_member(table, dst_result->member);
@@ -463,6 +557,19 @@ void vswitch_process(struct vswitch_context *ctx,
 					     !egress_allowed(&c->vlan, out, &why))) {
 					count_drop(ctx, m, why, in->id, bd->id);
 					continue;
+				}
+				if (cache && source_settled) {
+					struct flow_cache_entry *e = flow_cache_slot(
+						cache, source_keys[i],
+						destination_keys[i]);
+					*e = (struct flow_cache_entry){
+						.source_key = source_keys[i],
+						.destination_key = destination_keys[i],
+						.stamp = stamp,
+						.in_member = in->id,
+						.out_member = out->id,
+						.inner_tags = c->vlan.inner_tags,
+					};
 				}
 				run_unicast++;
 				member_emit(ctx, table, &tx_run, out, m, &c->vlan);

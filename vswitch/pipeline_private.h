@@ -143,6 +143,23 @@ static const uint8_t vxlan_decap_drop_reason[VXLAN_DECAP_VERDICT_MAX] = {
 #undef _
 };
 
+/* Where an underlay ARP frame ends when it is not answered or learned:
+ * its drop reason. */
+static inline enum vswitch_drop_reason arp_drop_reason(enum vxlan_arp_verdict v)
+{
+	switch (v) {
+	case VXLAN_ARP_learn:
+		return VSWITCH_DROP_arp_learned;
+	case VXLAN_ARP_wrong_vlan:
+	case VXLAN_ARP_not_for_us:
+		return VSWITCH_DROP_arp_not_for_us;
+	case VXLAN_ARP_address_conflict:
+		return VSWITCH_DROP_arp_address_conflict;
+	default:
+		return VSWITCH_DROP_arp_invalid;
+	}
+}
+
 /* A frame on the underlay port: VXLAN to one of our tunnels is
  * classified to that tunnel's member (inner_offset/inner_length say where
  * the inner frame is; the caller strips the rest); anything else is left

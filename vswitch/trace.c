@@ -35,6 +35,23 @@ void vswitch_trace_frame(const struct vswitch_table *table,
 		if (c.member) {
 			frame += decap.inner_offset;
 			length = decap.inner_length;
+		} else if (verdict == VXLAN_DECAP_arp) {
+			/* As the pipeline: answered in place, or learned, or
+			 * dropped; on a copy, the frame is the caller's. */
+			uint8_t copy[VXLAN_ARP_FRAME_LENGTH + 64];
+			uint16_t n = length < sizeof(copy) ? length : sizeof(copy);
+			struct vxlan_arp arp;
+			memcpy(copy, frame, n);
+			enum vxlan_arp_verdict v = vxlan_arp_handle(
+				&table->vxlan->underlay, copy, n, &arp);
+			if (v == VXLAN_ARP_reply) {
+				trace->arp_reply = true;
+				trace->outputs[0].port = in_port;
+				trace->n_outputs = 1;
+				return;
+			}
+			trace_drop(trace, arp_drop_reason(v));
+			return;
 		}
 	} else {
 		classify_frame(table, port, frame, length, &c);

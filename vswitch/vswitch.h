@@ -308,6 +308,9 @@ void fdb_walk(const struct fdb *fdb, uint16_t bd, uint16_t member,
 	      void *arg);
 void fdb_get_stats(const struct fdb *fdb, struct fdb_stats *stats);
 uint32_t fdb_count_member(const struct fdb *fdb, uint16_t member);
+/* Changes when a lookup's answer for an already known key may have
+ * changed (see struct fdb in fdb.c): the stamp of cached decisions. */
+uint64_t fdb_epoch(const struct fdb *fdb);
 uint32_t fdb_count_bd(const struct fdb *fdb, uint16_t bd);
 
 /* ---- Tables ---------------------------------------------------------------
@@ -519,8 +522,28 @@ struct vswitch_punt {
 	uint8_t reserved[6];
 };
 
+/* A worker's exact-match cache of forwarding decisions, as OVS's EMC:
+ * (source key, destination key, input member, inner tags) -> output
+ * member, for unicast frames whose source needed no learning. An entry is
+ * valid while its stamp equals the burst's: the table version and the
+ * FDB's epoch (fdb_epoch), so any change that could alter the decision
+ * (a move, a flush, the clock, a new table) retires every entry at once.
+ * Written and read by its worker only. */
+#define FLOW_CACHE_ENTRIES 4096 /* 2^12: the hash takes 12 bits */
+struct flow_cache_entry {
+	uint64_t source_key;
+	uint64_t destination_key;
+	uint64_t stamp;       /* 0 = empty */
+	uint16_t in_member;
+	uint16_t out_member;
+	uint8_t inner_tags;
+};
+
 struct vswitch_context {
 	struct fdb *fdb;
+	struct flow_cache_entry *flow_cache; /* [FLOW_CACHE_ENTRIES] or NULL */
+	uint64_t flow_cache_hits;   /* frames the cache answered */
+	uint64_t flow_cache_misses; /* frames looked up in the FDB */
 	struct vswitch_counters *counters;
 	struct rte_mempool *pool; /* for flood copies that must differ */
 	struct rte_ring *punt;    /* to the control thread (MP/SC) */
@@ -552,6 +575,7 @@ struct vswitch_trace {
 	bool destination_known;
 	uint16_t destination_member;
 	bool flooded;
+	bool arp_reply;       /* underlay ARP answered back out of in_port */
 	unsigned n_outputs;
 	struct {
 		uint16_t member;
