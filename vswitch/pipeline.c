@@ -145,7 +145,8 @@ static inline bool tunnel_encap(struct vswitch_context *ctx,
 	return false;
 }
 
-static inline void member_emit(struct vswitch_context *ctx,
+static inline __attribute__((always_inline)) void
+member_emit(struct vswitch_context *ctx,
 			       const struct vswitch_table *table,
 			       struct counter_run *tx_run,
 			       const struct vswitch_member *out,
