@@ -244,8 +244,8 @@ static bool text_lines_init(struct text_lines *lines, const char *text,
 	return true;
 }
 
-/* The next non-blank line, or NULL at the end. A NUL byte inside the text
- * ends it early; callers detect that through counts. */
+/* The next non-blank line, or NULL at the end. (Texts with a NUL byte are
+ * refused before this is used.) */
 static char *text_lines_next(struct text_lines *lines)
 {
 	while (*lines->cursor) {
@@ -284,6 +284,10 @@ struct embed_request *embed_request_load_vineyard_string(
 	struct load_error *error)
 {
 	struct text_lines lines;
+	if (memchr(text, 0, length)) {
+		embed_error(error, name, 0, "", "NUL byte in the file");
+		return NULL;
+	}
 	if (!text_lines_init(&lines, text, length)) {
 		embed_error(error, name, 0, "", "out of memory");
 		return NULL;
@@ -430,10 +434,6 @@ struct embed_request *embed_request_load_vineyard_string(
 		embed_error(error, name, (unsigned)later, "link",
 			    "duplicate link %u-%u", (unsigned)(seen[2 * j] >> 32),
 			    (unsigned)(seen[2 * j] & 0xffffffffu));
-		goto fail;
-	}
-	if (strlen(text) != length && memchr(text, '\0', length)) {
-		embed_error(error, name, 0, "", "NUL byte in the file");
 		goto fail;
 	}
 	free(seen);
