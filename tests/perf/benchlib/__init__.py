@@ -107,16 +107,26 @@ def _contenders_for(case, wanted):
     return wanted
 
 
-def _one_round(bench, args, workdir, case, contender):
+
+
+def _scaling_rounds(bench, args, workdir, case, skipped):
     from . import scaling
-    if case in scaling.CASES:
-        return scaling.run(bench, args, workdir, case)
-    return bench.CONTENDERS[contender](args, workdir, case)
+    try:
+        values = scaling.run(bench, args, workdir, case, args.rounds)
+    except Unsupported as why:
+        skipped[(case, 'loom')] = str(why)
+        print('%-10s %-16s skipped: %s' % (case, 'loom', why), flush=True)
+        return []
+    for r, (mpps, cycles) in enumerate(values):
+        print('%-10s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
+              % (case, r + 1, 'loom', mpps, cycles), flush=True)
+    return values
 
 
 def run(args, bench):
     """Every case, rounds interleaved (contender A B C D, A B C D, ...);
     prints each round, then the table; writes --json."""
+    from . import scaling
     stop_on_signals()
     wanted = args.contenders.split(',')
     for contender in wanted:
@@ -132,13 +142,17 @@ def run(args, bench):
         for case in cases:
             contenders = _contenders_for(case, wanted)
             samples = {c: [] for c in contenders}
+            if case in scaling.CASES and contenders:
+                samples['loom'] = _scaling_rounds(bench, args, workdir, case,
+                                                  skipped)
+                contenders = []
             for r in range(args.rounds):
                 for contender in contenders:
                     if (case, contender) in skipped:
                         continue
                     try:
-                        mpps, cycles = _one_round(bench, args, workdir, case,
-                                                  contender)
+                        mpps, cycles = bench.CONTENDERS[contender](
+                            args, workdir, case)
                     except Unsupported as why:
                         skipped[(case, contender)] = str(why)
                         print('%-10s %-16s skipped: %s' % (case, contender, why),

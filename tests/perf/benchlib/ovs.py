@@ -153,6 +153,10 @@ class OvsDpdk:
                    'other_config:dpdk-extra=' + extra,
                    'other_config:dpdk-lcore-mask=0x%x' % (1 << self.control_cpu),
                    'other_config:pmd-cpu-mask=0x%x' % (1 << self.worker_cpu),
+                   # Pools sized for the ports (~20k mbufs) rather than one
+                   # shared 256k pool: like loom's (8k) and testpmd's (16k),
+                   # and created in a fraction of a second, not 6 s.
+                   'other_config:per-port-memory=true',
                    wait=False)
         self.vswitchd = subprocess.Popen(
             ['ip', 'netns', 'exec', self.name, VSWITCHD,

@@ -63,8 +63,9 @@ class Spec:
     """What a scaling case asks of loom-switch."""
 
     def __init__(self, frames, bridge_domains, ports=None, workers=1,
-                 fdb_capacity=65536):
+                 fdb_capacity=65536, learn=()):
         self.frames = frames
+        self.learn = learn  # fdb-learn requests (lines), sent before the window
         self.bridge_domains = bridge_domains
         self.ports = ports or {}
         self.workers = workers
@@ -73,17 +74,18 @@ class Spec:
 
 def fdb_case(count):
     def case(workdir):
-        template = udp_frame(indexed_mac(0x10, 0), src_mac(0), 0)
-        frames = []
+        template = udp_frame(indexed_mac(0x10, 0), src_mac(0), 0)[12:]
+        sources = [mac(src_mac(i)) for i in range(8)]
+        frames, learned = [], []
         for i in range(count):
-            frames.append(mac(indexed_mac(0x10, i)) + mac(src_mac(i)) +
-                          template[12:])
-        static = [{'mac': indexed_mac(0x10, i), 'port': 'out'}
-                  for i in range(count)]
-        bds = [{'name': 'bench', 'members': [{'port': 'in'}, {'port': 'out'}],
-                'static_macs': static}]
+            dst = b'\x02\x10' + i.to_bytes(4, 'big')
+            frames.append(dst + sources[i % 8] + template)
+            learned.append(b'{"command": "fdb-learn", "bd": "bench", '
+                           b'"port": "out", "mac": "%s"}\n'
+                           % dst.hex(':').encode())
+        bds = [{'name': 'bench', 'members': [{'port': 'in'}, {'port': 'out'}]}]
         capacity = 1 << max(16, (2 * count - 1).bit_length())
-        return Spec(frames, bds, fdb_capacity=capacity)
+        return Spec(frames, bds, fdb_capacity=capacity, learn=learned)
     case.__doc__ = 'FDB with %d MACs, every frame to another one' % count
     return case
 
@@ -129,8 +131,8 @@ def workers_case(count):
 
 
 CASES = {
-    'fdb-1k': fdb_case(1000), 'fdb-64k': fdb_case(65536),
-    'fdb-1m': fdb_case(1 << 20),
+    'fdb-1k': fdb_case(1000), 'fdb-64k': fdb_case(64000),
+    'fdb-1m': fdb_case(1000000),
     'bd-10': bd_case(10), 'bd-1000': bd_case(1000), 'bd-4094': bd_case(4094),
     'workers-1': workers_case(1), 'workers-2': workers_case(2),
 }
@@ -147,28 +149,81 @@ def _spec(workdir, case):
     return _specs[case]
 
 
+def learn(client, entries, window=1024):
+    """Every fdb-learn request line of `entries`, pipelined (`window` requests in flight:
+    one round trip each would take minutes for a million); every answer
+    must be "learned" or "unchanged"."""
+    entries = list(entries)
+    results = {}
+    for start in range(0, len(entries), window):
+        chunk = entries[start:start + window]
+        client.sock.sendall(b''.join(chunk))
+        while client.buffer.count(b'\n') < len(chunk):
+            data = client.sock.recv(1 << 20)
+            if not data:
+                raise RuntimeError('switch closed the control socket')
+            client.buffer += data
+        lines = client.buffer.split(b'\n')
+        client.buffer = b'\n'.join(lines[len(chunk):])
+        for line in lines[:len(chunk)]:
+            reply = json.loads(line)
+            if not reply.get('ok'):
+                raise RuntimeError('fdb-learn: %s' % reply.get('error'))
+            results[reply['result']] = results.get(reply['result'], 0) + 1
+    refused = {k: v for k, v in results.items()
+               if k not in ('learned', 'unchanged')}
+    if refused:
+        raise RuntimeError('fdb-learn refused: %s' % refused)
+
+
 def _lcores(args, workers):
-    """EAL -l list: the control CPU, then one CPU per worker, distinct."""
+    """The control lcore, then one lcore per worker, each worker on a CPU
+    of its own (--worker-cpu first). With enough CPUs an EAL -l core list;
+    with too few (2 workers on 2 CPUs) the main lcore has to share the
+    control CPU with a worker, which only EAL's --lcores form can say
+    ("0@0,1@1,2@0")."""
     cpus = sorted(os.sched_getaffinity(0))
     order = [args.worker_cpu] + [c for c in cpus if c not in
                                  (args.worker_cpu, args.control_cpu)]
+    if len(order) >= workers:
+        return ','.join(str(c) for c in [args.control_cpu] + order[:workers])
+    order.append(args.control_cpu)
     if len(order) < workers:
-        raise Unsupported(
-            '%d workers need %d CPUs apart from the control lcore\'s (this '
-            'machine has %d CPUs; loom-switch\'s eal.lcores takes an EAL -l '
-            'core list, so the main lcore cannot share a worker\'s CPU)'
-            % (workers, workers, len(cpus)))
-    return ','.join(str(c) for c in [args.control_cpu] + order[:workers])
+        raise Unsupported('%d workers need %d CPUs; this machine has %d'
+                          % (workers, workers, len(cpus)))
+    placed = [args.control_cpu] + order[:workers]
+    return ','.join('%d@%d' % (lcore, cpu) for lcore, cpu in enumerate(placed))
 
 
-def run(bench, args, workdir, case):
-    """One loom-switch round of a scaling case: (Mpps, cycles/packet)."""
+def _check(args, config_path):
+    """loom-switch --check; a refusal of the lcores form is Unsupported."""
+    result = subprocess.run(
+        [os.path.join(args.build, 'datapath', 'loom-switch'), '--check',
+         config_path], capture_output=True, text=True)
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout).strip()
+        if 'lcores' in message:
+            raise Unsupported(
+                'two workers apart on this machine need the main lcore to '
+                'share a CPU, which eal.lcores cannot say yet (it takes an '
+                'EAL -l core list): %s' % message[message.find('eal.lcores'):])
+        raise RuntimeError('loom-switch --check: ' + message)
+
+
+def run(bench, args, workdir, case, rounds):
+    """`rounds` measurements of a scaling case, [(Mpps, cycles/packet)]:
+    one loom-switch per case (learning a million MACs takes ~20 s here),
+    the rounds are consecutive windows after one warm-up."""
     spec, source = _spec(workdir, case)
     lcores = _lcores(args, spec.workers)
     prefix = 'bench-loom-%s-%d' % (case, os.getpid())
     sock = os.path.join(workdir, 'loom-scaling.sock')
     mbufs = max(8191, len(spec.frames) * spec.workers + 16384)
-    memory_mb = max(512, mbufs * MBUF_BYTES // (1 << 20) + 256 +
+    # Twice the pool (found by trying: a pool of a million mbufs is not
+    # created in 1.25 times its size with --no-huge, it is in 2 times),
+    # the FDB, and what the switch needs anyway. Untouched memory costs
+    # nothing.
+    memory_mb = max(512, mbufs * MBUF_BYTES * 2 // (1 << 20) + 256 +
                     spec.fdb_capacity * 64 // (1 << 20))
     devargs = 'net_pcap0,%sinfinite_rx=1' % ''.join(
         'rx_pcap=%s,' % source for _ in range(spec.workers))
@@ -190,6 +245,7 @@ def run(bench, args, workdir, case):
     config_path = os.path.join(workdir, 'loom-scaling.yaml')
     with open(config_path, 'w') as out:
         json.dump(config, out)  # JSON is YAML
+    _check(args, config_path)
     log_path = os.path.join(workdir, 'loom-scaling.log')
     log = open(log_path, 'w')
     process = None
@@ -198,18 +254,25 @@ def run(bench, args, workdir, case):
         process = subprocess.Popen(
             [os.path.join(args.build, 'datapath', 'loom-switch'), '--quiet',
              '--config', config_path], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while not os.path.exists(sock) and process.poll() is None \
+                and time.time() < deadline:
+            time.sleep(0.05)
         try:
-            client = bench.SwitchClient(sock, timeout=120)
+            client = bench.SwitchClient(sock, timeout=1)
         except OSError:
             log.flush()
             with open(log_path) as text:
                 raise RuntimeError('loom-switch did not start:\n' + text.read())
+        up = time.time()
+        learn(client, spec.learn)
+        if os.environ.get('SWITCH_BENCH_VERBOSE'):
+            print('  %s: loom-switch up in %.1f s, %d fdb-learn in %.1f s'
+                  % (case, up - started, len(spec.learn), time.time() - up),
+                  file=sys.stderr)
         workers = client.call('workers')
         tsc_hz = workers[0]['tsc_hz']
         tids = [w['tid'] for w in workers]
-        if getattr(args, 'verbose', False):
-            print('  %s: loom-switch up in %.1f s' % (case, time.time() - started),
-                  file=sys.stderr)
 
         def packets_now():
             for port in client.call('show-ports'):
@@ -221,24 +284,31 @@ def run(bench, args, workdir, case):
             return sum(bd['counters']['flooded']
                        for bd in client.call('show-bridge-domains'))
 
+        def drops_now():
+            return client.call('counters')['drops']
+
         time.sleep(args.warmup)
-        flooded0 = flooded_now()
-        cpu0 = sum(on_cpu_ns(process.pid, t) for t in tids)
-        packets0, t0 = packets_now(), time.time()
-        time.sleep(args.seconds)
-        cpu1 = sum(on_cpu_ns(process.pid, t) for t in tids)
-        packets1, t1 = packets_now(), time.time()
-        flooded = flooded_now() - flooded0
-        drops = {k: v for k, v in client.call('counters')['drops'].items() if v}
+        results = []
+        for _ in range(rounds):
+            flooded0, drops0 = flooded_now(), drops_now()
+            cpu0 = sum(on_cpu_ns(process.pid, t) for t in tids)
+            packets0, t0 = packets_now(), time.time()
+            time.sleep(args.seconds)
+            cpu1 = sum(on_cpu_ns(process.pid, t) for t in tids)
+            packets1, t1 = packets_now(), time.time()
+            flooded = flooded_now() - flooded0
+            drops = {k: v - drops0.get(k, 0) for k, v in drops_now().items()
+                     if v - drops0.get(k, 0)}
+            if flooded:
+                print('  note: loom flooded %d frames while measured' % flooded,
+                      file=sys.stderr)
+            if drops:
+                print('  note: loom drops %s' % drops, file=sys.stderr)
+            packets = packets1 - packets0
+            results.append((packets / (t1 - t0) / 1e6,
+                            (cpu1 - cpu0) / 1e9 * tsc_hz / max(packets, 1)))
         client.close()
-        if flooded:
-            print('  note: loom flooded %d frames while measured' % flooded,
-                  file=sys.stderr)
-        if drops:
-            print('  note: loom drops %s' % drops, file=sys.stderr)
-        packets = packets1 - packets0
-        return (packets / (t1 - t0) / 1e6,
-                (cpu1 - cpu0) / 1e9 * tsc_hz / max(packets, 1))
+        return results
     finally:
         if process is not None:
             stop_process(process)
