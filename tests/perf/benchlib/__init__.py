@@ -126,7 +126,6 @@ def _scaling_rounds(bench, args, workdir, case, skipped):
 def run(args, bench):
     """Every case, rounds interleaved (contender A B C D, A B C D, ...);
     prints each round, then the table; writes --json."""
-    from . import scaling
     stop_on_signals()
     wanted = args.contenders.split(',')
     for contender in wanted:
@@ -139,31 +138,9 @@ def run(args, bench):
     results, skipped = [], {}
     workdir = tempfile.mkdtemp(prefix='loom-bench-')
     try:
-        for case in cases:
-            contenders = _contenders_for(case, wanted)
-            samples = {c: [] for c in contenders}
-            if case in scaling.CASES and contenders:
-                samples['loom'] = _scaling_rounds(bench, args, workdir, case,
-                                                  skipped)
-                contenders = []
-            for r in range(args.rounds):
-                for contender in contenders:
-                    if (case, contender) in skipped:
-                        continue
-                    try:
-                        mpps, cycles = bench.CONTENDERS[contender](
-                            args, workdir, case)
-                    except Unsupported as why:
-                        skipped[(case, contender)] = str(why)
-                        print('%-10s %-16s skipped: %s' % (case, contender, why),
-                              flush=True)
-                        continue
-                    samples[contender].append((mpps, cycles))
-                    print('%-10s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
-                          % (case, r + 1, contender, mpps, cycles), flush=True)
-            for contender, values in samples.items():
-                if values:
-                    results.append(_summary(case, contender, values))
+        _run_cases(bench, args, workdir, cases, wanted, results, skipped)
+    except KeyboardInterrupt:
+        sys.exit('switch-bench: interrupted (everything started is stopped)')
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print_table(results, skipped)
@@ -173,6 +150,35 @@ def run(args, bench):
                                             'cycles_per_packet', 'rounds')}
                        for r in results], out, indent=2)
             out.write('\n')
+
+
+def _run_cases(bench, args, workdir, cases, wanted, results, skipped):
+    from . import scaling
+    for case in cases:
+        contenders = _contenders_for(case, wanted)
+        samples = {c: [] for c in contenders}
+        if case in scaling.CASES and contenders:
+            samples['loom'] = _scaling_rounds(bench, args, workdir, case,
+                                              skipped)
+            contenders = []
+        for r in range(args.rounds):
+            for contender in contenders:
+                if (case, contender) in skipped:
+                    continue
+                try:
+                    mpps, cycles = bench.CONTENDERS[contender](
+                        args, workdir, case)
+                except Unsupported as why:
+                    skipped[(case, contender)] = str(why)
+                    print('%-10s %-16s skipped: %s' % (case, contender, why),
+                          flush=True)
+                    continue
+                samples[contender].append((mpps, cycles))
+                print('%-10s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
+                      % (case, r + 1, contender, mpps, cycles), flush=True)
+        for contender, values in samples.items():
+            if values:
+                results.append(_summary(case, contender, values))
 
 
 def _summary(case, contender, values):
