@@ -138,6 +138,7 @@ struct loom_switch {
 	struct vxlan_route_table *routes;
 	struct rte_ring *punt;       /* workers -> control thread */
 	uint64_t next_neighbour_tick; /* TSC */
+	uint64_t next_unresolved_retry; /* TSC */
 	bool republish;              /* a neighbour changed: rebuild tables */
 	/* Static MACs now in the FDB: (key, member) pairs. */
 	size_t n_static;

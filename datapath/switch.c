@@ -354,6 +354,17 @@ static void underlay_poll(struct loom_switch *sw)
 						&changed);
 		if (changed)
 			sw->republish = true;
+		/* A next hop that never answered is dropped from the
+		 * neighbour table after a few requests; a rebuild each second
+		 * while a tunnel waits asks for it again (a remote VTEP may
+		 * come up at any time). */
+		const struct vxlan_tunnel_table *vxlan = sw->published->vxlan;
+		if (tsc >= sw->next_unresolved_retry) {
+			for (uint32_t i = 0; i < vxlan->tunnel_count; i++)
+				if (!vxlan->tunnels[i].resolved)
+					sw->republish = true;
+			sw->next_unresolved_retry = tsc + rte_get_tsc_hz();
+		}
 		int port = switch_port_by_name(sw, sw->config.vtep.port);
 		for (size_t i = 0; port >= 0 && i < n; i++) {
 			struct rte_mbuf *m = rte_pktmbuf_alloc(sw->pool);
