@@ -11,8 +11,6 @@
 
 #include "embed.h"
 
-static struct substrate *substrate;
-
 static struct substrate *build(void)
 {
 	struct substrate *ring = substrate_create("fuzz");
@@ -44,15 +42,13 @@ static struct substrate *build(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!substrate)
-		substrate = build();
+	struct substrate *substrate = build();
 	struct load_error error;
 	struct embed_request *request = embed_request_load_yaml_string(
 		"fuzz", (const char *)data, size, substrate, &error);
-	if (!request)
-		return 0;
-	if (request->node_count > 12 || request->link_count > 40) {
+	if (!request || request->node_count > 12 || request->link_count > 40) {
 		embed_request_free(request);
+		substrate_free(substrate);
 		return 0;
 	}
 	static const enum embed_algorithm algorithms[] = {
@@ -93,5 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	embed_checker_free(checker);
 	embed_residual_free(residual);
 	embed_request_free(request);
+	substrate_free(substrate);
 	return 0;
 }
