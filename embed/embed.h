@@ -106,8 +106,8 @@ struct embed_request *embed_request_create(const char *name);
 void embed_request_free(struct embed_request *request);
 
 /* Adds a copy of `node` (allowed[] is copied). Returns its index, or
- * -EINVAL (negative CPU, empty/duplicate id is allowed only as ""), -ENOMEM.
- * An empty id becomes "v<index>". */
+ * -EINVAL (negative CPU, a non-finite position or negative max_distance, an
+ * id already used), -ENOMEM. An empty id becomes "v<index>". */
 int embed_request_add_node(struct embed_request *request,
 			   const struct embed_virtual_node *node);
 /* Adds a copy of `link` (endpoints[] copied). Returns its index, or
@@ -507,7 +507,8 @@ struct embed_request_profile {
 	double horizon;         /* when request_count is 0 */
 };
 
-/* Requests drawn per the profile, ids 0.., arrival order. NULL on error. */
+/* Appends requests drawn per the profile (ids 0.., arrival order) to the
+ * workload and sets its horizon. Returns 0, -EINVAL or -ENOMEM. */
 int embed_generate_requests(const struct embed_request_profile *profile,
 			    uint64_t seed, struct embed_workload *workload);
 

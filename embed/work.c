@@ -237,10 +237,10 @@ static inline double link_weight(const struct embed_work *work, uint32_t link,
 	}
 }
 
-/* Searches from every node with tree_stamp == tree_generation (when
- * from_tree) or from source, until target (SUBSTRATE_NONE: until a node
- * with is_target set in `targets`). Returns the node reached or
- * SUBSTRATE_NONE. */
+/* Searches from source, or from all tree_nodes at distance 0 (when
+ * from_tree), until target is settled (or, with `targets`, the first node
+ * marked there). Links need room for `bandwidth` and a free tag; paths past
+ * max_latency are pruned. Returns the node reached or SUBSTRATE_NONE. */
 static uint32_t dijkstra(struct embed_work *work, uint32_t source,
 			 bool from_tree, const uint32_t *tree_nodes,
 			 uint32_t tree_count, uint32_t target,

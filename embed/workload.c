@@ -167,6 +167,7 @@ int embed_generate_requests(const struct embed_request_profile *profile,
 	random_stream(&lifetimes, seed, 3);
 	random_stream(&content, seed, 4);
 	double time = 0;
+	uint32_t base = workload->request_count; /* ids are positions */
 	for (uint32_t id = 0;; id++) {
 		if (profile->request_count && id >= profile->request_count)
 			break;
@@ -186,11 +187,11 @@ int embed_generate_requests(const struct embed_request_profile *profile,
 						profile->link_probability;
 		} while (!connected(n, edge));
 		char name[32];
-		snprintf(name, sizeof(name), "r%u", id);
+		snprintf(name, sizeof(name), "r%u", base + id);
 		struct embed_request *request = embed_request_create(name);
 		if (!request)
 			return -ENOMEM;
-		request->id = id;
+		request->id = base + id;
 		request->arrival = time;
 		request->lifetime =
 			embed_random_exponential(&lifetimes, profile->lifetime_mean);
