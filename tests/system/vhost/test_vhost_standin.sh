@@ -272,16 +272,18 @@ vhost_check "no file descriptor leaked by $CYCLES cycles" fd_compare
 # More frames than the switch's pool holds (8191 by default) go from the
 # guest into the switch: all are taken, none refused for want of mbufs.
 pool_check() {
-	local mbufs rx0 rx1 tx1 refused nombuf1 pool_nombuf1 tries=100
+	local mbufs rx0 rx1 tx1 refused nombuf1 pool_nombuf1 tries=200
 	mbufs=$(sys_ctl show-config | python3 -c '
 import json, sys
 print(json.load(sys.stdin).get("datapath", {}).get("mbufs", 8191))')
 	vhost_guest_stop vm1 TERM
 	vhost_wait_link vm1 false 5 || return 1
-	local count=$((mbufs * 2 + 1000))
+	# Three times the pool offered, at least twice the pool taken: the
+	# guest's ring may refuse some when the switch's worker is slow.
+	local count=$((mbufs * 3))
 	rx0=$(sys_counter ports.vm1.rx_packets)
 	vhost_guest_start vm1 "$vm1_devargs" "$VM1_IP" --send-to "$A_MAC" \
-		--rate 10000 --count "$count"
+		--rate 8000 --count "$count"
 	vhost_guest_wait_connected vm1 10 || return 1
 	while [ "$(vhost_guest_stat vm1 probes_sent)" -lt "$count" ] && [ $tries -gt 0 ]; do
 		sleep 0.1
@@ -301,7 +303,7 @@ print(json.load(sys.stdin).get("datapath", {}).get("mbufs", 8191))')
 	[ "$tx1" -ge $((mbufs * 2)) ] && [ $((rx1 - rx0)) = "$tx1" ] &&
 		[ "$nombuf1" = "$nombuf0" ] && [ "$pool_nombuf1" = "$pool_nombuf0" ]
 }
-vhost_check "no mbuf lost: twice the pool passes from vm1 into the switch, rx_nombuf unchanged" \
+vhost_check "no mbuf lost: at least twice the pool passes from vm1 into the switch, rx_nombuf unchanged" \
 	pool_check
 
 tap_check "a pings vm1 after all that" sys_in a ping -c 3 -i 0.2 -W 2 "$VM1_IP"
