@@ -42,8 +42,12 @@ struct embed_work {
 	uint32_t *tags_free;
 	uint8_t *node_taken;
 
-	/* Dijkstra */
+	/* Dijkstra (A* when hop_row is set: hop distances to a target over a
+	 * superset of the usable links, 255 = unreachable) */
+	const uint8_t *(*hop_row)(void *context, uint32_t target);
+	void *hop_context;
 	double *distance;
+	double *key; /* distance + estimate: the heap order */
 	double *latency;
 	uint32_t *predecessor; /* link by which a node was reached */
 	uint32_t *stamp;       /* == generation: labelled in this search */

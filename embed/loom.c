@@ -107,6 +107,22 @@ static const uint8_t *distances_from(struct embed_loom_state *state,
 	return row;
 }
 
+/* The rows as an A* guide for the link mapper. The residual in `work` is
+ * the one the rows were computed from, or less: a row stays a lower bound.
+ * Rows are symmetric (undirected links), so the row of the target gives
+ * every node's distance to it. */
+struct row_context {
+	struct embed_loom_state *state;
+	const struct embed_work *work;
+	embed_amount bandwidth;
+};
+
+static const uint8_t *hop_row(void *context, uint32_t target)
+{
+	struct row_context *rows = context;
+	return distances_from(rows->state, rows->work, target, rows->bandwidth);
+}
+
 /* Virtual adjacency as a dense bandwidth matrix (a LAN joins every two of
  * its endpoints with its bandwidth, which overstates a tree's cost but
  * keeps its members close). */
@@ -375,7 +391,17 @@ int embed_loom(struct embedder *embedder, const struct embed_residual *residual,
 		beam_count = next_count;
 	}
 
-	/* Link-map the best placements; keep the cheapest feasible. */
+	/* Link-map the best placements; keep the cheapest feasible. The
+	 * searches are guided by the hop rows of the beam (A*). */
+	struct row_context rows = { state, work, view.smallest };
+	/* every host's row now, from the untouched residual copy, so that
+	 * no row is computed mid-evaluation from a depleted one */
+	for (uint32_t b = 0; b < beam_count; b++)
+		for (uint32_t v = 0; v < n; v++)
+			distances_from(state, work, beam[b].hosts[v],
+				       view.smallest);
+	work->hop_row = hop_row;
+	work->hop_context = &rows;
 	double lower_bound = embed_request_revenue(request);
 	double best_cost = HUGE_VAL;
 	bool found = false;
@@ -413,12 +439,14 @@ int embed_loom(struct embedder *embedder, const struct embed_residual *residual,
 				break;
 		}
 	}
+	work->hop_row = NULL;
 	status = found ? 0 : -ENOSPC;
 	if (found && embedder->options.loom_min_rc > 0 &&
 	    lower_bound < admission_threshold(embedder, residual) *
 				  best_cost)
 		status = -ENOSPC; /* admission control: too costly */
 out:
+	work->hop_row = NULL;
 	request_view_free(&view);
 	embed_mapping_free(&trial);
 	free(beam);

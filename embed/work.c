@@ -22,6 +22,7 @@ int embed_work_init(struct embed_work *work, const struct substrate *substrate)
 	work->tags_free = calloc(m, sizeof(*work->tags_free));
 	work->node_taken = calloc(n, 1);
 	work->distance = calloc(n, sizeof(double));
+	work->key = calloc(n, sizeof(double));
 	work->latency = calloc(n, sizeof(double));
 	work->predecessor = calloc(n, sizeof(uint32_t));
 	work->stamp = calloc(n, sizeof(uint32_t));
@@ -33,7 +34,8 @@ int embed_work_init(struct embed_work *work, const struct substrate *substrate)
 	work->target_mark = calloc(n, 1);
 	work->tree_links = calloc(n, sizeof(uint32_t));
 	if (!work->cpu || !work->bandwidth || !work->tags_free ||
-	    !work->node_taken || !work->distance || !work->latency ||
+	    !work->node_taken || !work->distance || !work->key ||
+	    !work->latency ||
 	    !work->predecessor || !work->stamp || !work->done || !work->heap ||
 	    !work->heap_position || !work->path || !work->tree_nodes || !work->target_mark ||
 	    !work->tree_links) {
@@ -50,6 +52,7 @@ void embed_work_free(struct embed_work *work)
 	free(work->tags_free);
 	free(work->node_taken);
 	free(work->distance);
+	free(work->key);
 	free(work->latency);
 	free(work->predecessor);
 	free(work->stamp);
@@ -141,8 +144,8 @@ bool embed_work_node_fits(const struct embed_work *work,
 static inline bool heap_less(const struct embed_work *work, uint32_t a,
 			     uint32_t b)
 {
-	if (work->distance[a] != work->distance[b])
-		return work->distance[a] < work->distance[b];
+	if (work->key[a] != work->key[b])
+		return work->key[a] < work->key[b];
 	return a < b;
 }
 
@@ -192,11 +195,12 @@ static void next_generation(struct embed_work *work)
 }
 
 static void label(struct embed_work *work, uint32_t node, double distance,
-		  double latency, uint32_t link)
+		  double latency, uint32_t link, double estimate)
 {
 	bool known = work->stamp[node] == work->generation;
 	work->stamp[node] = work->generation;
 	work->distance[node] = distance;
+	work->key[node] = distance + estimate;
 	work->latency[node] = latency;
 	work->predecessor[node] = link;
 	if (!known) {
@@ -251,10 +255,17 @@ static uint32_t dijkstra(struct embed_work *work, uint32_t source,
 	next_generation(work);
 	if (from_tree) {
 		for (uint32_t i = 0; i < tree_count; i++)
-			label(work, tree_nodes[i], 0, 0, SUBSTRATE_NONE);
+			label(work, tree_nodes[i], 0, 0, SUBSTRATE_NONE, 0);
 	} else {
-		label(work, source, 0, 0, SUBSTRATE_NONE);
+		label(work, source, 0, 0, SUBSTRATE_NONE, 0);
 	}
+	/* A*: hop distances to the target are a consistent lower bound of
+	 * the remaining cost when every link weighs at least 1 (the rows are
+	 * computed on a superset of the usable links). */
+	const uint8_t *guide = NULL;
+	if (!from_tree && target != SUBSTRATE_NONE && work->hop_row &&
+	    weight != EMBED_WEIGHT_LATENCY)
+		guide = work->hop_row(work->hop_context, target);
 	while (work->heap_size) {
 		uint32_t node = heap_pop(work);
 		work->done[node] = work->generation;
@@ -274,9 +285,16 @@ static uint32_t dijkstra(struct embed_work *work, uint32_t source,
 			double distance = work->distance[node] +
 					  link_weight(work, arc->link,
 						      bandwidth, weight);
+			double estimate = 0;
+			if (guide) {
+				if (guide[next] == 255)
+					continue; /* cannot reach the target */
+				estimate = guide[next];
+			}
 			if (work->stamp[next] != work->generation ||
 			    distance < work->distance[next])
-				label(work, next, distance, latency, arc->link);
+				label(work, next, distance, latency, arc->link,
+				      estimate);
 		}
 	}
 	return SUBSTRATE_NONE;
