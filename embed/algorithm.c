@@ -62,11 +62,11 @@ static void options_default(struct embed_options *options)
 	if (!options->ksp_k)
 		options->ksp_k = 8;
 	if (!options->beam_width)
-		options->beam_width = 24;
+		options->beam_width = 48;
 	if (!options->beam_branch)
 		options->beam_branch = 8;
 	if (!options->beam_evaluate)
-		options->beam_evaluate = 24;
+		options->beam_evaluate = 48;
 	if (!options->lp_slack)
 		options->lp_slack = 2;
 	if (!options->dvine_candidates)

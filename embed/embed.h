@@ -416,9 +416,9 @@ int embed_algorithm_parse(const char *name, enum embed_algorithm *algorithm);
 /* Tuning; zero fields take the defaults shown. */
 struct embed_options {
 	unsigned ksp_k;          /* greedy-ksp: paths tried per link, 8 */
-	unsigned beam_width;     /* loom: partial placements kept, 24 */
+	unsigned beam_width;     /* loom: partial placements kept, 48 */
 	unsigned beam_branch;    /* loom: candidates per expansion, 8 */
-	unsigned beam_evaluate;  /* loom: complete placements link-mapped, 24 */
+	unsigned beam_evaluate;  /* loom: complete placements link-mapped, 48 */
 	unsigned lp_slack;       /* mcf/dvine: extra hops over shortest, 2 */
 	unsigned dvine_candidates; /* dvine: substrate nodes per virtual, 10 */
 	double loom_pressure;    /* loom: weight of the pressure term, 1 */

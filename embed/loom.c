@@ -20,9 +20,11 @@
  *      free tag; a lower bound on the path's hops) + a pressure term that
  *      steers away from nodes and links the placement would drain.
  *   3. Link-map the best complete placements in score order (largest
- *      bandwidth first, min-hop paths preferring links with room) and keep
- *      the cheapest feasible one; stop early at the lower bound (every
- *      link one hop).
+ *      bandwidth first, min-hop paths preferring links with room, A* guided
+ *      by the hop rows) and keep the cheapest feasible one; stop early at
+ *      the lower bound (every link one hop).
+ *   4. Admission control (below): at high load refuse an embedding whose
+ *      own R/C is poor.
  * Ties everywhere are broken by index, so runs are deterministic.
  */
 #include "embed_internal.h"
