@@ -73,8 +73,13 @@ static int command_algorithms(void)
 static void print_error(const struct load_error *error)
 {
 	char text[1024];
-	load_error_format(error, text, sizeof(text));
-	fprintf(stderr, "loom-embed: %s\n", text);
+	if (error->file[0]) {
+		load_error_format(error, text, sizeof(text));
+		fprintf(stderr, "loom-embed: %s\n", text);
+	} else {
+		fprintf(stderr, "loom-embed: %s%s%s\n", error->field,
+			error->field[0] ? ": " : "", error->message);
+	}
 }
 
 static int command_embed(int argc, char **argv)
@@ -289,9 +294,6 @@ static int command_simulate(int argc, char **argv)
 		goto out;
 	}
 	bool terminal = isatty(STDERR_FILENO);
-	printf("%-8s %-11s %5s %7s %9s %7s %9s %8s %8s %8s %8s\n", "setup",
-	       "algorithm", "seed", "arrived", "accepted", "R/C", "LAR",
-	       "node%", "link%", "ms mean", "ms p99");
 	for (unsigned long long s = 0; s < seeds && !status; s++) {
 		struct embed_workload workload;
 		struct load_error error = { 0 };
@@ -337,7 +339,12 @@ static int command_simulate(int argc, char **argv)
 				.seed = seed + s,
 				.simulation = run,
 			};
-			row_count++;
+			if (row_count++ == 0)
+				printf("%-8s %-11s %5s %7s %9s %7s %9s %8s %8s "
+				       "%8s %8s\n",
+				       "setup", "algorithm", "seed", "arrived",
+				       "accepted", "R/C", "LAR", "node%", "link%",
+				       "ms mean", "ms p99");
 			const struct embed_metrics *m = &run->metrics;
 			printf("%-8s %-11s %5llu %7u %8.2f%% %7.4f %9.3f %7.2f%% "
 			       "%7.2f%% %8.3f %8.3f\n",
