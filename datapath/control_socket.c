@@ -35,6 +35,7 @@
 #include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 #include <rte_version.h>
 
 #define CONTROL_MAX_CLIENTS 64
@@ -53,6 +54,7 @@ typedef json_t *(*command_handler)(struct loom_switch *sw, json_t *request,
 		    "workers")                                                 \
 	_(counters_clear, "not supported: counters only grow; take deltas")    \
 	_(workers, "per worker: packets, busy cycles per packet, idle sleeps") \
+	_(pool, "the mbuf pool: size, available, in use (a leak shows here)") \
 	_(apply, "converge to a full desired state: {config: {...}}")          \
 	_(port_add, "add a port: {port: {name, devargs, ...}}")                \
 	_(port_remove, "remove a port and its members: {name}")                \
@@ -360,6 +362,15 @@ static json_t *command_workers(struct loom_switch *sw, json_t *request,
 				    json_integer((json_int_t)worker->context.flow_cache_misses));
 	}
 	return list;
+}
+
+static json_t *command_pool(struct loom_switch *sw, json_t *request,
+			    char *err, size_t err_size)
+{
+	(void)request, (void)err, (void)err_size;
+	return json_pack("{s:i, s:i, s:i}", "size", (int)sw->pool->size,
+			 "available", (int)rte_mempool_avail_count(sw->pool),
+			 "in_use", (int)rte_mempool_in_use_count(sw->pool));
 }
 
 static json_t *command_counters(struct loom_switch *sw, json_t *request,
