@@ -169,7 +169,8 @@ int embed_report_svg(const struct embed_report_row *rows, size_t count,
 		"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
 		"#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 	};
-	const double width = 1100, height = 480;
+	const double width = 1100;
+	const double height = 450 + 16 * (double)((count + 3) / 4);
 	double x_max = 0, revenue_max = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct embed_simulation *simulation = rows[i].simulation;

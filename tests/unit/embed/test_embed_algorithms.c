@@ -448,6 +448,65 @@ static void test_tags_limit_acceptance(void **state)
 	embed_workload_free(&workload);
 }
 
+/* Reports: the JSON keys the benchmark contract names, one CSV line per
+ * run, two polylines (one per panel) per run in the SVG. */
+static void test_reports(void **state)
+{
+	(void)state;
+	struct embed_workload workload;
+	small_workload(&workload, 12, 30, 2);
+	struct embed_simulation runs[2];
+	struct embed_report_row rows[2];
+	for (int i = 0; i < 2; i++) {
+		enum embed_algorithm algorithm =
+			i ? EMBED_ALGORITHM_GRC : EMBED_ALGORITHM_LOOM;
+		struct embedder *embedder =
+			embedder_create(workload.substrate, algorithm, NULL);
+		assert_int_equal(embed_simulate(&workload, embedder, NULL, &runs[i]),
+				 0);
+		embedder_free(embedder);
+		rows[i] = (struct embed_report_row){ "small",
+						     embed_algorithm_name(algorithm),
+						     2, &runs[i] };
+	}
+	char *text = NULL;
+	size_t size = 0;
+	FILE *stream = open_memstream(&text, &size);
+	assert_int_equal(embed_report_json(rows, 2, stream), 0);
+	fclose(stream);
+	static const char *const keys[] = { "\"setup\": \"small\"",
+					    "\"algorithm\": \"grc\"",
+					    "\"acceptance\": ", "\"rc\": ",
+					    "\"lar\": ", "\"ms_mean\": ",
+					    "\"ms_p99\": " };
+	for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++)
+		assert_non_null(strstr(text, keys[k]));
+	assert_int_equal(text[0], '[');
+	free(text);
+	stream = open_memstream(&text, &size);
+	assert_int_equal(embed_report_csv(rows, 2, stream), 0);
+	fclose(stream);
+	int lines = 0;
+	for (char *c = text; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, 3);
+	assert_non_null(strstr(text, "small,loom,2,30,"));
+	free(text);
+	stream = open_memstream(&text, &size);
+	assert_int_equal(embed_report_svg(rows, 2, "t <&>", stream), 0);
+	fclose(stream);
+	int polylines = 0;
+	for (char *c = text; (c = strstr(c, "<polyline")); c++)
+		polylines++;
+	assert_int_equal(polylines, 4);
+	assert_non_null(strstr(text, "t &lt;&amp;&gt;"));
+	assert_non_null(strstr(text, "</svg>"));
+	free(text);
+	for (int i = 0; i < 2; i++)
+		embed_simulation_free(&runs[i]);
+	embed_workload_free(&workload);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_event_order_and_metrics),
 		cmocka_unit_test(test_constraints_and_lans),
 		cmocka_unit_test(test_tags_limit_acceptance),
+		cmocka_unit_test(test_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
