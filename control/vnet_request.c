@@ -161,7 +161,27 @@ struct parse_guard {
 	bool too_deep;
 	bool doctype;
 	unsigned line;
+	/* libxml2's first complaint: later ones are often consequences
+	 * ("Premature end of data" after a tag mismatch). */
+	bool failed;
+	unsigned error_line;
+	char error_message[256];
 };
+
+/* Installed for the calling thread while it parses (and restored after):
+ * keeps the first error, and keeps libxml2 from printing encoding and I/O
+ * errors on stderr, where a daemon's log would collect attackers' junk. */
+static void guard_error(void *user, xml_error_pointer problem)
+{
+	struct parse_guard *guard = user;
+	if (guard->failed || !problem ||
+	    (problem->level != XML_ERR_ERROR && problem->level != XML_ERR_FATAL))
+		return;
+	guard->failed = true;
+	guard->error_line = problem->line > 0 ? (unsigned)problem->line : 0;
+	snprintf(guard->error_message, sizeof(guard->error_message), "%s",
+		 problem->message ? problem->message : "not well-formed XML");
+}
 
 static void guard_internal_subset(void *context, const xmlChar *name,
 				  const xmlChar *external_id,
@@ -205,8 +225,12 @@ static void guard_end_element(void *context, const xmlChar *local_name,
 	xmlSAX2EndElementNs(context, local_name, prefix, uri);
 }
 
+/* libxml2's messages end with a newline and some have one inside. */
 static void trim_newlines(char *text)
 {
+	for (char *c = text; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
 	size_t length = strlen(text);
 	while (length && (text[length - 1] == '\n' || text[length - 1] == ' '))
 		text[--length] = '\0';
@@ -238,12 +262,16 @@ static xmlDoc *read_document(const char *xml, size_t length,
 					  XML_PARSE_NOWARNING |
 					  XML_PARSE_BIG_LINES);
 	struct parse_guard guard = { 0 };
+	xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+	void *saved_context = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&guard, guard_error);
 	parser->_private = &guard;
 	parser->sax->internalSubset = guard_internal_subset;
 	parser->sax->startElementNs = guard_start_element;
 	parser->sax->endElementNs = guard_end_element;
 
 	xmlParseDocument(parser);
+	xmlSetStructuredErrorFunc(saved_context, saved_handler);
 	xmlDoc *document = parser->myDoc;
 	parser->myDoc = NULL;
 	if (guard.doctype) {
@@ -256,15 +284,19 @@ static xmlDoc *read_document(const char *xml, size_t length,
 	} else if (!parser->wellFormed || !document) {
 		const xmlError *problem = xmlCtxtGetLastError(parser);
 		char message[256] = "not well-formed XML";
-		if (problem && problem->message) {
+		unsigned line = 0;
+		if (guard.failed) {
+			snprintf(message, sizeof(message), "%s",
+				 guard.error_message);
+			line = guard.error_line;
+		} else if (problem && problem->message) {
 			snprintf(message, sizeof(message), "%s",
 				 problem->message);
-			trim_newlines(message);
+			line = problem->line > 0 ? (unsigned)problem->line : 0;
 		}
-		set_error(error, VNET_REQUEST_NOT_XML,
-			  problem && problem->line > 0 ? (unsigned)problem->line :
-							 0,
-			  NULL, NULL, "not well-formed XML: %s", message);
+		trim_newlines(message);
+		set_error(error, VNET_REQUEST_NOT_XML, line, NULL, NULL,
+			  "not well-formed XML: %s", message);
 	} else {
 		xmlFreeParserCtxt(parser);
 		return document;
