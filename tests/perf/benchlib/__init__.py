@@ -115,10 +115,10 @@ def _scaling_rounds(bench, args, workdir, case, skipped):
         values = scaling.run(bench, args, workdir, case, args.rounds)
     except Unsupported as why:
         skipped[(case, 'loom')] = str(why)
-        print('%-10s %-16s skipped: %s' % (case, 'loom', why), flush=True)
+        print('%-11s %-16s skipped: %s' % (case, 'loom', why), flush=True)
         return []
     for r, (mpps, cycles) in enumerate(values):
-        print('%-10s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
+        print('%-11s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
               % (case, r + 1, 'loom', mpps, cycles), flush=True)
     return values
 
@@ -170,11 +170,11 @@ def _run_cases(bench, args, workdir, cases, wanted, results, skipped):
                         args, workdir, case)
                 except Unsupported as why:
                     skipped[(case, contender)] = str(why)
-                    print('%-10s %-16s skipped: %s' % (case, contender, why),
+                    print('%-11s %-16s skipped: %s' % (case, contender, why),
                           flush=True)
                     continue
                 samples[contender].append((mpps, cycles))
-                print('%-10s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
+                print('%-11s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
                       % (case, r + 1, contender, mpps, cycles), flush=True)
         for contender, values in samples.items():
             if values:
@@ -197,10 +197,10 @@ def print_table(results, skipped=None):
     cycles per packet; > 1 Mpps and < 1 cycles mean Loom is ahead)."""
     ovs = {r['case']: r for r in results if r['contender'] == 'ovs'}
     print()
-    print('%-10s %-16s %8s %15s %9s %15s %10s %11s' % (
+    print('%-11s %-16s %8s %15s %9s %15s %10s %11s' % (
         'case', 'contender', 'Mpps', 'Mpps min-max', 'cyc/pkt',
         'cyc/pkt min-max', 'Loom/OVS', 'Loom/OVS'))
-    print('%-10s %-16s %8s %15s %9s %15s %10s %11s' % (
+    print('%-11s %-16s %8s %15s %9s %15s %10s %11s' % (
         '', '', '(median)', '', '(median)', '', 'Mpps', 'cyc/pkt'))
     for r in results:
         ratio = ['', '']
@@ -209,11 +209,11 @@ def print_table(results, skipped=None):
             ratio = ['%.2f' % (r['mpps'] / peer['mpps']) if peer['mpps'] else '-',
                      '%.2f' % (r['cycles_per_packet'] / peer['cycles_per_packet'])
                      if peer['cycles_per_packet'] else '-']
-        print('%-10s %-16s %8.2f %15s %9.1f %15s %10s %11s' % (
+        print('%-11s %-16s %8.2f %15s %9.1f %15s %10s %11s' % (
             r['case'], r['contender'], r['mpps'],
             '%.2f-%.2f' % (r['mpps_min'], r['mpps_max']),
             r['cycles_per_packet'],
             '%.1f-%.1f' % (r['cycles_min'], r['cycles_max']),
             ratio[0], ratio[1]))
     for (case, contender), why in sorted((skipped or {}).items()):
-        print('%-10s %-16s %8s  skipped: %s' % (case, contender, '-', why))
+        print('%-11s %-16s %8s  skipped: %s' % (case, contender, '-', why))
