@@ -404,7 +404,13 @@ static int check_schema(xmlDoc *document, struct vnet_request_error *error)
 				 "out of memory");
 	struct schema_state state = { .error = error };
 	xmlSchemaSetValidStructuredErrors(validator, on_schema_error, &state);
+	/* Anything libxml2 reports outside the validator's own channel is
+	 * not printed either. */
+	xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+	void *saved_context = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(NULL, ignore_error);
 	int result = xmlSchemaValidateDoc(validator, document);
+	xmlSetStructuredErrorFunc(saved_context, saved_handler);
 	xmlSchemaFreeValidCtxt(validator);
 	if (result == 0)
 		return 0;
