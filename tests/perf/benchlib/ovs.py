@@ -464,3 +464,85 @@ def run(args, workdir, case, built, source, tsc_hz_guess):
     finally:
         ovs.stop()
 
+
+
+def run_vhost(args, workdir, vhost_bench):
+    """The vhost-user case for OVS, as vhost-bench runs it for loom and
+    testpmd: two vhost-user ports in one NORMAL bridge, in and out, whose
+    guest ends are vhost-bench's traffic process (virtio_user clients of
+    WORKDIR/in.sock and WORKDIR/out.sock). OVS is the vhost-user server
+    (type=dpdkvhostuser: the sockets are made in its run directory, named
+    after the ports, and linked from WORKDIR); the sink is counted on the
+    datapath flows that output to it. `vhost_bench` is the
+    vhost-bench module (start_traffic, wait_sockets, stop_traffic,
+    note_traffic, and its switch-bench). Returns (Mpps, cycles/packet)."""
+    ensure_installed()
+    bench = vhost_bench.bench
+    ovs = OvsDpdk(workdir, 'vhost', args.control_cpu, args.worker_cpu)
+    traffic_prefix = 'bench-vhost-traffic-%d' % os.getpid()
+    traffic = None
+    try:
+        ovs.start()
+        ovs.vsctl('add-br', 'br-int', '--', 'set', 'bridge', 'br-int',
+                  'datapath_type=netdev')
+        for ofport, port in enumerate(('in', 'out'), 1):
+            ovs.vsctl('add-port', 'br-int', port, '--', 'set', 'Interface',
+                      port, 'type=dpdkvhostuser', 'ofport_request=%d' % ofport)
+            os.symlink(os.path.join(ovs.dirs['run'], port),
+                       os.path.join(workdir, port + '.sock'))
+        for i in range(bench.FLOWS):
+            ovs.ofctl('packet-out', 'br-int', 'in_port=2 packet=%s '
+                      'actions=NORMAL' % _prime_frame(bench.dst_mac(i)))
+        vhost_bench.wait_sockets(workdir, ovs.vswitchd)
+        traffic, traffic_stats = vhost_bench.start_traffic(args, workdir,
+                                                           traffic_prefix)
+        deadline = time.time() + 20
+        while time.time() < deadline and any(
+                ovs.vsctl('get', 'Interface', port, 'link_state').strip()
+                != 'up' for port in ('in', 'out')):
+            time.sleep(0.1)
+        tid = ovs.pmd_thread()
+        tsc_hz = ovs.tsc_hz() or bench.tsc_hz_guess()
+
+        # OVS 3.1 has no statistics for these vhost-user ports ("could not
+        # retrieve stats (Protocol error)": the vhost library's per-vring
+        # stats are off), so the sink is counted on the datapath flows
+        # whose action is output to it: packets handed to the out port
+        # (a full guest ring would still drop some of them).
+        out_port = re.search(r'port (\d+): out ',
+                             ovs.appctl('dpctl/show')).group(1)
+
+        def sink_packets():
+            total = 0
+            for packets, actions in re.findall(
+                    r'packets:(\d+),.*actions:(\S+)',
+                    ovs.appctl('dpctl/dump-flows')):
+                if actions == out_port:
+                    total += int(packets)
+            return total
+
+        time.sleep(args.warmup)
+        cpu0, packets0, t0 = (on_cpu_ns(ovs.vswitchd.pid, tid),
+                              sink_packets(), time.time())
+        time.sleep(args.seconds)
+        cpu1, packets1, t1 = (on_cpu_ns(ovs.vswitchd.pid, tid),
+                              sink_packets(), time.time())
+        vhost_bench.note_traffic(traffic_stats)
+        packets = packets1 - packets0
+        if packets <= 0:
+            raise RuntimeError('OVS forwarded nothing (see %s)'
+                               % ovs.dirs['log'])
+        return (packets / (t1 - t0) / 1e6,
+                (cpu1 - cpu0) / 1e9 * tsc_hz / packets)
+    except Exception:
+        if os.environ.get('SWITCH_BENCH_KEEP_OVS_LOG'):
+            sys.stderr.write(ovs.log_text()[-6000:])
+            try:
+                with open(os.path.join(workdir, 'traffic.log')) as log:
+                    sys.stderr.write(log.read()[-3000:])
+            except OSError:
+                pass
+        raise
+    finally:
+        vhost_bench.stop_traffic(traffic, traffic_prefix)
+        ovs.stop()
