@@ -21,7 +21,9 @@ int datapath_eal_start(const struct switch_config *config, const char *argv0,
 	argv[argc++] = (char *)argv0;
 	/* The loader always fills lcores (default "0-<workers>"). */
 	snprintf(lcores, sizeof(lcores), "%s", eal->lcores);
-	argv[argc++] = "-l";
+	/* A core list ("0-1") pins lcore n to CPU n; the --lcores form
+	 * ("0@0,1@1,2@0") maps lcores to CPUs, several to one. */
+	argv[argc++] = strpbrk(lcores, "@()") ? "--lcores" : "-l";
 	argv[argc++] = lcores;
 	snprintf(memory, sizeof(memory), "%u", eal->memory_mb);
 	argv[argc++] = "-m";

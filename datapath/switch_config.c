@@ -439,34 +439,77 @@ static bool parse_mac(const char *text, uint8_t mac[6])
 
 /* ---- Checks on the whole ----------------------------------------------- */
 
-/* lcores: an EAL -l core list ("0-1", "0,2-3"); counts distinct lcores. */
-static int parse_lcores(const char *text, unsigned *count)
+/* A list of lcore ids "0-1,3" (ranges allowed), marking them in seen[];
+ * stops at `stop` characters. Returns the end, or NULL when malformed. */
+static const char *parse_lcore_list(const char *p, const char *stop,
+				    bool seen[SWITCH_LCORE_MAX], unsigned *count)
 {
-	bool seen[SWITCH_LCORE_MAX] = { false };
-	const char *p = text;
-	*count = 0;
-	if (!*p)
-		return -1;
 	for (;;) {
 		char *end;
 		if (*p < '0' || *p > '9')
-			return -1;
+			return NULL;
 		unsigned long first = strtoul(p, &end, 10), last = first;
 		p = end;
 		if (*p == '-') {
 			p++;
 			if (*p < '0' || *p > '9')
-				return -1;
+				return NULL;
 			last = strtoul(p, &end, 10);
 			p = end;
 		}
 		if (first > last || last >= SWITCH_LCORE_MAX)
-			return -1;
+			return NULL;
 		for (unsigned long i = first; i <= last; i++)
 			if (!seen[i]) {
 				seen[i] = true;
 				(*count)++;
 			}
+		if (*p != ',' || strchr(stop, ','))
+			return p;
+		p++;
+	}
+}
+
+/* lcores: an EAL -l core list ("0-1", "0,2-3"), or EAL's --lcores form
+ * mapping lcores to CPUs ("0@0,1@1,2@0", "(0-2)@(0-1)") so that more
+ * lcores than CPUs can share a small machine. Counts distinct lcores. */
+static int parse_lcores(const char *text, unsigned *count)
+{
+	bool seen[SWITCH_LCORE_MAX] = { false };
+	*count = 0;
+	if (!*text)
+		return -1;
+	if (!strpbrk(text, "@()")) {
+		const char *end = parse_lcore_list(text, "", seen, count);
+		return end && !*end ? 0 : -1;
+	}
+	/* --lcores: groups "LCORES[@CPUS]" separated by commas, where a
+	 * group of several is parenthesized. */
+	const char *p = text;
+	for (;;) {
+		if (*p == '(') {
+			p = parse_lcore_list(p + 1, "", seen, count);
+			if (!p || *p++ != ')')
+				return -1;
+		} else {
+			p = parse_lcore_list(p, ",", seen, count);
+			if (!p)
+				return -1;
+		}
+		if (*p == '@') {
+			p++;
+			bool cpus[SWITCH_LCORE_MAX] = { false };
+			unsigned n_cpus = 0;
+			if (*p == '(') {
+				p = parse_lcore_list(p + 1, "", cpus, &n_cpus);
+				if (!p || *p++ != ')')
+					return -1;
+			} else {
+				p = parse_lcore_list(p, ",", cpus, &n_cpus);
+				if (!p)
+					return -1;
+			}
+		}
 		if (!*p)
 			return 0;
 		if (*p++ != ',')
@@ -623,8 +666,9 @@ static int check_process(struct source *source, source_node root,
 		switch_config_default_lcores(config);
 	else if (parse_lcores(config->eal.lcores, &count))
 		rc = key_error(source, eal, "lcores",
-			       "'%s' is not an lcore list (like \"0-1\" or "
-			       "\"0,2-3\"; lcores 0..%d)",
+			       "'%s' is not an lcore list (like \"0-1\" or \"0,2-3\", "
+			       "or \"0@0,1@1,2@0\" to map lcores to CPUs; lcores "
+			       "0..%d)",
 			       config->eal.lcores, SWITCH_LCORE_MAX - 1);
 	else if (count < datapath->workers + 1)
 		rc = key_error(source, eal, "lcores",

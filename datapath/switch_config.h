@@ -16,7 +16,9 @@
  * YAML layout (every key optional unless marked; unknown keys are errors):
  *
  *   eal:
- *     lcores: "0-1"            # EAL -l; the first lcore is the main thread,
+ *     lcores: "0-1"            # EAL -l; or EAL's --lcores form mapping
+ *                              # lcores to CPUs ("0@0,1@1,2@0"); the
+ *                              # first lcore is the main thread,
  *                              # then one per worker: at least workers + 1
  *                              # lcores (default "0-<workers>", e.g. "0-1";
  *                              # the loader does not look at the machine)

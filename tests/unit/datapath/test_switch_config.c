@@ -994,6 +994,38 @@ static void test_examples(void **state)
 }
 
 /* Row names tell TAP cases apart: they must be unique across the tables. */
+/* eal.lcores also takes EAL's --lcores form, which maps several lcores
+ * to one CPU: two workers on a two-CPU machine. */
+static void test_lcores_mapped(void **state)
+{
+	(void)state;
+	static const char *const good[] = { "0@0,1@1,2@0", "(0-2)@(0-1)",
+					    "0,1@1,2@(0-1)", "0-1,2" };
+	static const char *const bad[] = { "0@", "(0-2", "0@(0-1", "a@0",
+					   "0@0,,1", "(0-2)@(0-1),3@x" };
+	char text[256];
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct switch_config c;
+		snprintf(text, sizeof(text),
+			 "eal: {lcores: \"%s\"}\ndatapath: {workers: 2}\n"
+			 "ports: [{name: p0, devargs: net_null0}]\n", good[i]);
+		load_ok(&c, text);
+		assert_string_equal(c.eal.lcores, good[i]);
+		switch_config_free(&c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct switch_config c;
+		struct load_error error = { 0 };
+		snprintf(text, sizeof(text),
+			 "eal: {lcores: \"%s\"}\n"
+			 "ports: [{name: p0, devargs: net_null0}]\n", bad[i]);
+		assert_int_equal(switch_config_load_yaml(&c, "t.yaml", text,
+							 strlen(text), &error),
+				 -1);
+		assert_string_equal(error.field, "eal.lcores");
+	}
+}
+
 static void test_tables_well_formed(void **state)
 {
 	(void)state;
@@ -1012,13 +1044,14 @@ static void test_tables_well_formed(void **state)
 	}
 }
 
-#define FIXED_TESTS 11
+#define FIXED_TESTS 12
 
 int main(void)
 {
 	struct CMUnitTest tests[FIXED_TESTS + ARRAY_SIZE(yaml_errors) +
 				ARRAY_SIZE(json_errors)] = {
 		cmocka_unit_test(test_tables_well_formed),
+		cmocka_unit_test(test_lcores_mapped),
 		cmocka_unit_test(test_full_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_json_null),
