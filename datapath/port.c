@@ -100,7 +100,15 @@ int port_open(struct loom_switch *sw, struct switch_port *port,
 		 rte_dev_name(info.device));
 
 	unsigned workers = sw->n_workers + (control_tx ? 1 : 0);
+	/* rx_queues 0: one queue, except where the device's queues are
+	 * its traffic's own paths: every queue of a vhost-user port (a
+	 * multi-queue guest sends on all it has) and of a pcap port with
+	 * several rx files. */
 	uint16_t n_rx = config->rx_queues ? (uint16_t)config->rx_queues : 1;
+	if (!config->rx_queues && info.driver_name &&
+	    (!strcmp(info.driver_name, "net_vhost") ||
+	     !strcmp(info.driver_name, "net_pcap")))
+		n_rx = info.max_rx_queues;
 	if (n_rx > info.max_rx_queues)
 		n_rx = info.max_rx_queues;
 	uint16_t n_tx = (uint16_t)(workers < info.max_tx_queues ? workers
