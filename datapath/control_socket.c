@@ -616,19 +616,28 @@ static json_t *copy_arguments(json_t *request, const char *const *keys)
 	return item;
 }
 
-static json_t *command_member_add(struct loom_switch *sw, json_t *request,
-				  char *err, size_t err_size)
+/* Adds an item built from the request's `keys` to a list of the BD the
+ * request names, and applies the result (checked like the file). */
+static json_t *bd_list_add(struct loom_switch *sw, json_t *request,
+			  const char *list, const char *const *keys, char *err,
+			  size_t err_size)
 {
-	static const char *const keys[] = { "port", "vid", "split_horizon",
-					    "tunnel", "vni", "policer", NULL };
 	json_t *desired = switch_config_to_json(&sw->config);
 	json_t *bd = request_bd(request, desired, err, err_size);
 	if (!bd) {
 		json_decref(desired);
 		return NULL;
 	}
-	bd_list_append(bd, "members", copy_arguments(request, keys));
+	bd_list_append(bd, list, copy_arguments(request, keys));
 	return edit_and_apply(sw, desired, err, err_size);
+}
+
+static json_t *command_member_add(struct loom_switch *sw, json_t *request,
+				  char *err, size_t err_size)
+{
+	static const char *const keys[] = { "port", "vid", "split_horizon",
+					    "tunnel", "vni", "policer", NULL };
+	return bd_list_add(sw, request, "members", keys, err, err_size);
 }
 
 static json_t *command_member_remove(struct loom_switch *sw, json_t *request,
@@ -678,14 +687,7 @@ static json_t *command_mac_add(struct loom_switch *sw, json_t *request,
 			       char *err, size_t err_size)
 {
 	static const char *const keys[] = { "mac", "port", "vid", NULL };
-	json_t *desired = switch_config_to_json(&sw->config);
-	json_t *bd = request_bd(request, desired, err, err_size);
-	if (!bd) {
-		json_decref(desired);
-		return NULL;
-	}
-	bd_list_append(bd, "static_macs", copy_arguments(request, keys));
-	return edit_and_apply(sw, desired, err, err_size);
+	return bd_list_add(sw, request, "static_macs", keys, err, err_size);
 }
 
 static json_t *command_mac_remove(struct loom_switch *sw, json_t *request,

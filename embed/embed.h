@@ -475,8 +475,10 @@ int embedder_embed(struct embedder *embedder,
  *       substrate*.txt beside it.
  * The substrate of a generated setup is drawn from the seed too.
  */
+/* topo's xoshiro256** (the same stream for the same seed), with the
+ * draws the simulator needs on top. */
 struct embed_random {
-	uint64_t state[4];
+	struct topo_random core;
 };
 
 void embed_random_seed(struct embed_random *random, uint64_t seed);

@@ -15,7 +15,7 @@
 
 extern char **environ;
 
-/* ---- PRNG: splitmix64 seeding xoshiro256** -------------------------------- */
+/* ---- PRNG: topo's xoshiro256**; splitmix64 derives stream seeds ------------ */
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -27,33 +27,17 @@ static uint64_t splitmix64(uint64_t *state)
 
 void embed_random_seed(struct embed_random *random, uint64_t seed)
 {
-	uint64_t state = seed;
-	for (int i = 0; i < 4; i++)
-		random->state[i] = splitmix64(&state);
-}
-
-static inline uint64_t rotate_left(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
+	topo_random_seed(&random->core, seed);
 }
 
 uint64_t embed_random_next(struct embed_random *random)
 {
-	uint64_t *s = random->state;
-	uint64_t result = rotate_left(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotate_left(s[3], 45);
-	return result;
+	return topo_random_next(&random->core);
 }
 
 double embed_random_unit(struct embed_random *random)
 {
-	return (double)(embed_random_next(random) >> 11) * 0x1.0p-53;
+	return topo_random_unit(&random->core);
 }
 
 double embed_random_uniform(struct embed_random *random, double minimum,
