@@ -58,7 +58,7 @@ void yaml_file_free(struct yaml_file *file);
 yaml_node_t *yaml_file_root(struct yaml_file *file);
 
 /* The value of `key` in a mapping, or NULL when absent or node is no
- * mapping. */
+ * mapping. On error nothing is left to free. */
 yaml_node_t *yaml_mapping_get(struct yaml_file *file, yaml_node_t *mapping,
 			      const char *key);
 

@@ -56,13 +56,16 @@ static int yaml_file_parse(struct yaml_file *file, yaml_parser_t *parser,
 	yaml_parser_delete(parser);
 	file->loaded = true;
 	yaml_node_t *root = yaml_document_get_root_node(&file->document);
+	int rc = 0;
 	if (!root)
-		return load_error_set(error, file->path, NULL, "",
-				      "empty document");
-	if (root->type != YAML_MAPPING_NODE)
-		return load_error_set(error, file->path, root, "",
-				      "the top level must be a mapping");
-	return 0;
+		rc = load_error_set(error, file->path, NULL, "", "empty document");
+	else if (root->type != YAML_MAPPING_NODE)
+		rc = load_error_set(error, file->path, root, "",
+				    "the top level must be a mapping");
+	/* A failed load leaves nothing for the caller to free. */
+	if (rc)
+		yaml_file_free(file);
+	return rc;
 }
 
 int yaml_file_load(struct yaml_file *file, const char *path,
