@@ -1107,7 +1107,7 @@ static int member_slot(const struct switch_config *config, const char *port,
 }
 
 static int load_policer_direction(struct source *source, source_node map,
-				  struct policer_config *policer)
+				  uint32_t workers, struct policer_config *policer)
 {
 	static const char *const keys[] = { "rate", "burst", "mark_pcp",
 					    "mark_dscp", NULL };
@@ -1127,6 +1127,12 @@ static int load_policer_direction(struct source *source, source_node map,
 	if (has_pcp && has_dscp)
 		return key_error(source, map, "mark_dscp",
 				 "mark either the PCP or the DSCP, not both");
+	/* Each worker meters its share (vswitch.h): the share must be a
+	 * rate the meter takes. */
+	if (workers > 1 && rate / workers < 64000)
+		return key_error(source, map, "rate",
+				 "%" PRIu64 " bit/s over %" PRIu32 " workers is "
+				 "below 64 kbit/s each", rate, workers);
 	policer->enabled = true;
 	policer->rate_bps = rate;
 	policer->burst_bytes = (uint32_t)burst;
@@ -1136,7 +1142,7 @@ static int load_policer_direction(struct source *source, source_node map,
 }
 
 static int load_policer(struct source *source, source_node map,
-			struct member_config *member)
+			uint32_t workers, struct member_config *member)
 {
 	source_node node = source_get(source, map, "policer");
 	if (!node)
@@ -1150,7 +1156,8 @@ static int load_policer(struct source *source, source_node map,
 		if (!direction)
 			continue;
 		size_t inner = path_enter_key(source, directions[d]);
-		rc = load_policer_direction(source, direction, &member->policer[d]);
+		rc = load_policer_direction(source, direction, workers,
+					    &member->policer[d]);
 		path_leave(source, inner);
 	}
 	path_leave(source, mark);
@@ -1214,7 +1221,7 @@ static int load_member(struct source *source, source_node map,
 	if (source_check_keys(source, map, keys) ||
 	    read_u64_key(source, map, "split_horizon", 0,
 			 SWITCH_MAX_SPLIT_HORIZON, &split_horizon) ||
-	    load_policer(source, map, member))
+	    load_policer(source, map, config->datapath.workers, member))
 		return -1;
 	member->split_horizon = (uint8_t)split_horizon;
 	if (source_get(source, map, "tunnel"))
