@@ -356,9 +356,6 @@ static void test_arp(void **state)
 	frame_list_free(&replies);
 }
 
-/* The test's name as cmocka prints it: a known bug turns the TAP line
- * into "ok N - name # SKIP why" (as tests/golden/vswitch/test_drops.c). */
-static char trace_name[256] = "test_arp_trace";
 
 /* `trace` on the underlay port must say what the datapath does with ARP:
  * a request for our address is answered (not a drop), the rest dropped
@@ -404,26 +401,18 @@ static void test_arp_trace(void **state)
 		json_decref(trace);
 	}
 	vxg_stop(sw);
-	/* KNOWN BUG (loom-switch, vswitch/trace.c): vswitch_trace_frame()
-	 * does not run the underlay ARP handling that the pipeline runs
-	 * (underlay_arp() in vswitch/pipeline.c), so every ARP frame on the
-	 * underlay port traces as a vxlan_not_for_us drop, even a request
-	 * the datapath answers. Reported; skipped until fixed (the test
-	 * passes by itself once it is). */
-	if (wrong) {
-		snprintf(trace_name, sizeof(trace_name),
-			 "test_arp_trace # SKIP known bug: trace of underlay ARP "
-			 "disagrees with the datapath for %zu of %zu frames "
-			 "(e.g. %s)", wrong, n_others + 4, example);
-		return;
-	}
+	/* trace runs the underlay ARP handling as the pipeline does. */
+	if (wrong)
+		fail_msg("trace of underlay ARP disagrees with the datapath for "
+			 "%zu of %zu frames (e.g. %s)", wrong, n_others + 4,
+			 example);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_arp, test_switch_teardown),
-		{ trace_name, test_arp_trace, NULL, test_switch_teardown, NULL },
+		cmocka_unit_test_teardown(test_arp_trace, test_switch_teardown),
 	};
 	return cmocka_run_group_tests_name("golden vxlan arp", tests, NULL,
 					   NULL);
