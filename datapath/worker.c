@@ -130,11 +130,14 @@ int worker_main(void *arg)
 		w->context.fdb = table->fdb;
 		w->iterations++;
 
+		/* One TSC read per iteration serves the busy-cycle count,
+		 * the policers' clock and the drain timer. */
 		uint32_t received = 0;
+		uint64_t start = rte_rdtsc();
+		w->context.now = start;
 		for (unsigned r = 0; r < table->workers[w->index].n_rx; r++) {
 			const struct worker_rx *rx = &table->workers[w->index].rx[r];
 			struct rte_mbuf *pkts[VSWITCH_BURST];
-			uint64_t start = rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(rx->port_id, rx->queue, pkts,
 						      burst);
 			if (n == 0)
@@ -146,11 +149,12 @@ int worker_main(void *arg)
 			vswitch_process(&w->context, table->vswitch, rx->port,
 					pkts, n);
 			worker_collect(w, table);
-			w->busy_cycles += rte_rdtsc() - start;
 			w->packets += n;
 		}
 
 		uint64_t now = rte_rdtsc();
+		if (received)
+			w->busy_cycles += now - start;
 		if (now - last_drain >= drain_cycles) {
 			worker_drain(w, table);
 			last_drain = now;

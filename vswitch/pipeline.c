@@ -385,7 +385,6 @@ void vswitch_process(struct vswitch_context *ctx,
 	uint64_t rx_bytes = 0;
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	ctx->now = rte_rdtsc();
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

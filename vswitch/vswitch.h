@@ -548,7 +548,8 @@ struct vswitch_context {
 	struct rte_mempool *pool; /* for flood copies that must differ */
 	struct rte_ring *punt;    /* to the control thread (MP/SC) */
 	uint16_t ip_id;           /* outer IPv4 id when DF is clear */
-	uint64_t now;             /* TSC at the start of the burst */
+	uint64_t now;             /* TSC, set by the caller before each burst
+				   * (the policers' clock) */
 	/* [VSWITCH_MAX_MEMBERS + 2][POLICER_DIRECTIONS], this worker's own */
 	struct policer_state (*policers)[POLICER_DIRECTIONS];
 	struct vswitch_output out;
