@@ -259,4 +259,152 @@ json_t *vnet_request_to_json(const struct vnet_request *request);
 /* The compiled-in schema text (NUL-terminated). */
 const char *vnet_request_schema(void);
 
+/* ---- Provisioning -------------------------------------------------------
+ *
+ * Compiles one VNet's embedding into the desired state of every substrate
+ * node's loom-switch, in the JSON shape of the switch's `apply` (see
+ * datapath/switch_config.h), and merges the parts of all VNets on a node
+ * with the node's base config. Pure functions: nothing is sent here.
+ *
+ * What a part holds, for a VNet with id V (the caller's id: 1 to
+ * PROVISION_VNET_ID_MAX characters of [A-Za-z0-9_.-], unique among live
+ * VNets; every name below starts with it, so VNets never collide):
+ *   bridge_domains  one BD per (virtual link, substrate node it touches),
+ *                   named "V.L<link index>", members sorted:
+ *                   - per substrate hop at this node: on an ethernet link
+ *                     {port: the link's local port, vid: the hop's tag};
+ *                     each hop has its own VID (the switch translates);
+ *                     on an ip link {tunnel: the other end's VTEP
+ *                     address, vni: the hop's tag};
+ *                   - per virtual interface of the link hosted here: its
+ *                     attachment port, untagged (vid 0), with the policer
+ *                     of its endpoint (below).
+ *   ports           one attachment port per such virtual interface,
+ *                   named "V.I<interface index>" (provision_attachment).
+ *   vtep            when an ip hop touches the node: {port, address}.
+ * Switch port names are the substrate's port names: the base config of a
+ * node must name its ports as the substrate file does.
+ *
+ * VTEP addresses: topo's substrate has none. provision_options.vteps
+ * gives one per substrate node; without it the convention is
+ * 198.18.0.0/15 (RFC 2544's benchmarking range, never routed), node index
+ * i getting 198.18.0.0 + i + 1 with prefix /15, so every VTEP of one
+ * underlay segment is on-link (ARP resolves it). A node's ip links must
+ * all use one port: the switch has one VTEP, on one underlay port.
+ *
+ * Policers (per attachment member): in (what the interface sends) =
+ * the endpoint's send kbit/s x 1000 bit/s, out = its receive; rates are
+ * clamped to the switch's meter range [64 kbit/s, 100 Gbit/s]. Burst =
+ * provision_burst_bytes(rate, mtu): 10 ms at the rate, at least two
+ * frames of the link's MTU (+ 18 bytes of Ethernet header and FCS).
+ *
+ * Not provisioned (refused with a reason): a virtual link split over
+ * several flows (two paths between the same hosts would be an L2 loop),
+ * a hop whose kind breaks the link's isolation (vlan: ethernet only,
+ * vxlan: ip only), a hop without a tag.
+ */
+#include "embed.h"
+
+#define PROVISION_VNET_ID_MAX 24
+#define PROVISION_NAME_SIZE 64      /* switch names: 1..63 characters */
+#define PROVISION_IFNAME_SIZE 16    /* Linux IFNAMSIZ */
+#define PROVISION_SOCKET_SIZE 108   /* sun_path */
+#define PROVISION_DEVARGS_SIZE 160
+#define PROVISION_VHOST_DIRECTORY "/run/loom/vhost"
+#define PROVISION_VTEP_NETWORK 0xc6120000u /* 198.18.0.0 */
+#define PROVISION_VTEP_PREFIX_LENGTH 15
+#define PROVISION_POLICER_RATE_MIN 64000ull
+#define PROVISION_POLICER_RATE_MAX 100000000000ull
+
+/* A VTEP address (IPv4, host order) with its connected prefix length. */
+struct provision_vtep {
+	uint32_t address;
+	uint8_t prefix_length;
+};
+
+struct provision_options {
+	const char *vhost_directory;        /* NULL: PROVISION_VHOST_DIRECTORY */
+	const struct provision_vtep *vteps; /* per substrate node; NULL:
+					     * the 198.18.0.0/15 convention */
+};
+
+/* The names of one virtual interface's attachment, all derived from
+ * (VNet id, node id, interface id, interface index), so the daemon, the
+ * namespace builder and describe agree without storing them. hash is the
+ * 52-bit FNV-1a of "V\0node\0interface" in 13 hex digits, which keeps the
+ * Linux names within 15 characters:
+ *   port          "V.I<index>"           the switch port
+ *   veth          "lv<hash>"             host: switch side of the veth pair
+ *   peer          "lp<hash>"             host: namespace side (renamed in
+ *                                        the namespace as the SP wishes)
+ *   vhost_socket  "<directory>/V.<hash>.sock"   vm: vhost-user socket
+ *   devargs       host: "net_af_packet_lv<hash>,iface=lv<hash>"
+ *                 vm:   "net_vhost_lv<hash>,iface=<vhost_socket>,client=0"
+ *                 (a device name unique per switch, as the switch wants) */
+struct provision_attachment {
+	char port[PROVISION_NAME_SIZE];
+	char veth[PROVISION_IFNAME_SIZE];
+	char peer[PROVISION_IFNAME_SIZE];
+	char vhost_socket[PROVISION_SOCKET_SIZE];
+	char devargs[PROVISION_DEVARGS_SIZE];
+};
+
+/* Returns 0, or -EINVAL (bad VNet id) / -ENAMETOOLONG (socket path). */
+int provision_attachment(const char *vnet_id, const char *node_id,
+			 const char *interface_id, uint32_t interface_index,
+			 enum vnet_node_kind kind, const char *vhost_directory,
+			 struct provision_attachment *out);
+
+/* The VTEP of substrate node `node` under `options` (may be NULL). */
+struct provision_vtep provision_vtep_of(const struct provision_options *options,
+					uint32_t node);
+
+uint32_t provision_burst_bytes(uint64_t rate_bps, uint32_t mtu);
+
+/* One substrate node's part of one VNet: {"ports": [...],
+ * "bridge_domains": [...]} and "vtep" when needed. */
+struct provision_node_part {
+	uint32_t node; /* substrate node index */
+	json_t *part;  /* owned */
+};
+
+/* Written by provision_compile, read by the caller; nodes sorted by
+ * index, only the nodes the VNet touches. */
+struct provision_plan {
+	uint32_t node_count;
+	struct provision_node_part *nodes;
+};
+
+/* Compiles the embedding `mapping` of `request` (converted with
+ * vnet_request_to_embed, so indices agree) on `substrate`. tags: one per
+ * hop of the mapping (mapping->links order); NULL takes mapping->tags.
+ * Returns 0 and fills plan, or -EINVAL / -ENOTSUP / -ENOMEM with the
+ * reason in err (plan then empty). */
+int provision_compile(const struct substrate *substrate,
+		      const struct vnet_request *request,
+		      const struct embed_mapping *mapping, const uint32_t *tags,
+		      const char *vnet_id, const struct provision_options *options,
+		      struct provision_plan *plan, char *err, size_t err_size);
+void provision_plan_free(struct provision_plan *plan);
+/* The part for substrate node `node` (borrowed), or NULL if untouched. */
+json_t *provision_plan_part(const struct provision_plan *plan, uint32_t node);
+
+/* A node's full desired state: `base` (the apply shape: its substrate
+ * ports, fdb, and optionally its own BDs and vtep; not changed) plus every
+ * part, in a deterministic order whatever the order of `parts`: base ports
+ * and BDs first as given, then the parts' ports and BDs sorted by name.
+ * The base's vtep wins; otherwise the parts' (which must agree). A name
+ * used twice, or a part's vtep on another port than the base's, is an
+ * error. Returns a new object, or NULL with the reason in err. */
+json_t *provision_merge(const json_t *base, const json_t *const *parts,
+			size_t part_count, char *err, size_t err_size);
+
+/* The embedder's request for a parsed VNet (docs/vnet-request.md,
+ * "Conversion to the embedder's request"): same node and link order.
+ * substrate resolves <substrate-node> ids (may be NULL when none is
+ * used). Returns NULL with the reason in err. */
+struct embed_request *vnet_request_to_embed(const struct vnet_request *request,
+					    const struct substrate *substrate,
+					    char *err, size_t err_size);
+
 #endif
