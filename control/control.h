@@ -407,4 +407,323 @@ struct embed_request *vnet_request_to_embed(const struct vnet_request *request,
 					    const struct substrate *substrate,
 					    char *err, size_t err_size);
 
+/* ---- The InP store -------------------------------------------------------
+ *
+ * Everything loom-inp must not forget, in one SQLite file (WAL mode): the
+ * tenants and their API tokens, the VNets with their request documents and
+ * slivers, and every reservation of substrate capacity (CPU per node,
+ * bandwidth per link and direction) and of slice tags (VLAN IDs or VNIs per
+ * link). No HTTP, no DPDK: the daemon calls it, the tests call it.
+ *
+ * Crash safety: every call below is one SQLite transaction, so a process
+ * killed at any point leaves the file as it was before or after the call,
+ * never between. Writes begin IMMEDIATE (the write lock is taken first), so
+ * connections of several threads or processes on one file serialize their
+ * writes and never double-book: a tag is UNIQUE per link in the schema, and
+ * capacities are summed in SQL inside the reserving transaction.
+ *
+ * A handle is one connection: use one per thread (SQLite's rule). The last
+ * error of a handle is its problem and message (inp_store_problem,
+ * inp_store_error); every call returning int returns 0 or -1.
+ *
+ * Authorization is built in: every call on a VNet takes the calling
+ * tenant's id and filters by it, so another tenant's VNet is answered
+ * exactly like a missing one (INP_STORE_NOT_FOUND). Only the daemon's own
+ * housekeeping (expired VNets, totals) sees across tenants.
+ *
+ * The walks (list, totals) call fn inside their read transaction: fn
+ * must not call the same handle (except from inp_store_vnet_expired,
+ * which reads first and calls fn after). fn returning non-zero stops the
+ * walk and the call returns that value.
+ *
+ * Times are Unix seconds from the handle's clock (the real clock unless a
+ * test sets one). CPU is in millionths of a core, bandwidth in kbit/s. */
+
+#define foreach_inp_store_problem                                           \
+	_(NONE, "no error")                                                 \
+	_(NOT_FOUND, "not found")                                           \
+	_(EXISTS, "already exists")                                         \
+	_(INVALID, "invalid argument")                                      \
+	_(TAG_TAKEN, "tag already reserved")                                \
+	_(NO_FREE_TAG, "no free tag in range")                              \
+	_(CAPACITY, "capacity exceeded")                                    \
+	_(BUSY, "tenant still has VNets")                                   \
+	_(VERSION, "store written by a newer version")                      \
+	_(DATABASE, "database error")                                       \
+	_(NO_MEMORY, "out of memory")
+
+enum inp_store_problem {
+#define _(name, text) INP_STORE_##name,
+	foreach_inp_store_problem
+#undef _
+	INP_STORE_PROBLEM_COUNT
+};
+
+#define foreach_inp_tenant_role                                             \
+	_(SP, "sp")             /* a service provider: its own VNets only */ \
+	_(OPERATOR, "operator") /* administers the substrate and tenants */
+
+enum inp_tenant_role {
+#define _(name, text) INP_TENANT_##name,
+	foreach_inp_tenant_role
+#undef _
+	INP_TENANT_ROLE_COUNT
+};
+
+/* A VNet's record: reserved (its reservations held) or deleted (released
+ * by delete or expiry; kept for history). Whether it is ready is derived
+ * from its slivers, never stored apart. */
+#define foreach_inp_vnet_state                                              \
+	_(RESERVED, "reserved")                                             \
+	_(DELETED, "deleted")
+
+enum inp_vnet_state {
+#define _(name, text) INP_VNET_##name,
+	foreach_inp_vnet_state
+#undef _
+	INP_VNET_STATE_COUNT
+};
+
+#define foreach_inp_sliver_kind                                             \
+	_(NODE, "node")                                                     \
+	_(LINK, "link")
+
+enum inp_sliver_kind {
+#define _(name, text) INP_SLIVER_##name,
+	foreach_inp_sliver_kind
+#undef _
+	INP_SLIVER_KIND_COUNT
+};
+
+/* GENI AM API v3 allocation and operational states (without "geni_"). */
+#define foreach_inp_allocation_state                                        \
+	_(UNALLOCATED, "unallocated")                                       \
+	_(ALLOCATED, "allocated")                                           \
+	_(PROVISIONED, "provisioned")
+
+enum inp_allocation_state {
+#define _(name, text) INP_ALLOCATION_##name,
+	foreach_inp_allocation_state
+#undef _
+	INP_ALLOCATION_STATE_COUNT
+};
+
+#define foreach_inp_operational_state                                       \
+	_(PENDING_ALLOCATION, "pending_allocation")                         \
+	_(NOTREADY, "notready")                                             \
+	_(CONFIGURING, "configuring")                                       \
+	_(READY, "ready")                                                   \
+	_(STOPPING, "stopping")                                             \
+	_(FAILED, "failed")
+
+enum inp_operational_state {
+#define _(name, text) INP_OPERATIONAL_##name,
+	foreach_inp_operational_state
+#undef _
+	INP_OPERATIONAL_STATE_COUNT
+};
+
+/* Which way over a substrate link a bandwidth reservation goes: forward is
+ * ends[0] to ends[1] (topo.h). NONE: a shared medium, one budget. Each
+ * (link, direction) is its own budget. */
+#define foreach_inp_direction                                               \
+	_(NONE, "none")                                                     \
+	_(FORWARD, "forward")                                               \
+	_(REVERSE, "reverse")
+
+enum inp_direction {
+#define _(name, text) INP_DIRECTION_##name,
+	foreach_inp_direction
+#undef _
+	INP_DIRECTION_COUNT
+};
+
+#define foreach_inp_tag_kind                                                \
+	_(VLAN, "vlan")                                                     \
+	_(VXLAN, "vxlan")
+
+enum inp_tag_kind {
+#define _(name, text) INP_TAG_##name,
+	foreach_inp_tag_kind
+#undef _
+	INP_TAG_KIND_COUNT
+};
+
+const char *inp_store_problem_name(enum inp_store_problem problem);
+const char *inp_tenant_role_name(enum inp_tenant_role role);
+const char *inp_vnet_state_name(enum inp_vnet_state state);
+const char *inp_sliver_kind_name(enum inp_sliver_kind kind);
+const char *inp_allocation_state_name(enum inp_allocation_state state);
+const char *inp_operational_state_name(enum inp_operational_state state);
+const char *inp_direction_name(enum inp_direction direction);
+const char *inp_tag_kind_name(enum inp_tag_kind kind);
+
+/* The schema version this code writes; a store at a higher version is
+ * refused, a lower one migrated on open. */
+#define INP_STORE_SCHEMA_VERSION 1
+/* An API token: 32 random bytes as 64 hex digits (+ NUL). */
+#define INP_TOKEN_SIZE 65
+
+struct inp_store;
+
+/* Opens (creating if needed) the store at path: WAL mode, synchronous
+ * FULL, foreign keys on, a busy timeout of busy_timeout_ms (0: 5 s) when
+ * another connection holds the write lock. Creates or migrates the schema.
+ * Returns NULL with the reason in err. */
+struct inp_store *inp_store_open(const char *path, unsigned busy_timeout_ms,
+				 char *err, size_t err_size);
+void inp_store_close(struct inp_store *store);
+
+enum inp_store_problem inp_store_problem(const struct inp_store *store);
+const char *inp_store_error(const struct inp_store *store);
+/* Tests: the clock (Unix seconds) the handle uses; 0: the real clock. */
+void inp_store_set_time(struct inp_store *store, int64_t now);
+
+/* Tenants. Names are unique. remove refuses (BUSY) while the tenant has a
+ * reserved VNet; it takes the tenant's tokens and deleted VNets along. */
+struct inp_tenant {
+	int64_t id;
+	char name[64];
+	enum inp_tenant_role role;
+	int64_t created;
+};
+
+int inp_store_tenant_add(struct inp_store *store, const char *name,
+			 enum inp_tenant_role role, int64_t *id);
+int inp_store_tenant_remove(struct inp_store *store, int64_t id);
+/* Calls fn for each tenant by id. */
+int inp_store_tenant_list(struct inp_store *store,
+			  int (*fn)(void *context,
+				    const struct inp_tenant *tenant),
+			  void *context);
+
+/* API tokens. create writes the new token (hex, NUL-terminated) into
+ * token: it is shown this once and only its SHA-256 is stored. verify
+ * finds the tenant of a presented token (NOT_FOUND if unknown or revoked),
+ * comparing hashes in constant time. */
+int inp_store_token_create(struct inp_store *store, int64_t tenant,
+			   char token[INP_TOKEN_SIZE], int64_t *token_id);
+int inp_store_token_verify(struct inp_store *store, const char *token,
+			   struct inp_tenant *tenant);
+int inp_store_token_revoke(struct inp_store *store, int64_t tenant,
+			   int64_t token_id);
+
+/* One sliver: a virtual node or link of a VNet. placement is the
+ * daemon's text (JSON) of where it went on the substrate; error NULL or
+ * the reason of a failure. */
+struct inp_sliver {
+	enum inp_sliver_kind kind;
+	char *virtual_id;
+	char *placement;
+	enum inp_allocation_state allocation;
+	enum inp_operational_state operational;
+	char *error;
+};
+
+/* Reservations. capacity (reserve input only) is the resource's total as
+ * the caller knows it from the substrate: the sum of all VNets' amounts on
+ * that node or (link, direction) must stay within it. */
+struct inp_cpu_reservation {
+	char *substrate_node;
+	int64_t amount;   /* millionths of a core, > 0 */
+	int64_t capacity; /* millionths of a core */
+};
+
+struct inp_bandwidth_reservation {
+	char *substrate_link;
+	enum inp_direction direction;
+	int64_t amount;   /* kbit/s, > 0 */
+	int64_t capacity; /* kbit/s */
+};
+
+/* tag 0 on reserve: the lowest free tag in [first, last] on that link,
+ * written back into tag. Tags are unique per link across all tenants. */
+struct inp_tag_reservation {
+	char *substrate_link;
+	uint32_t tag;
+	enum inp_tag_kind kind;
+	uint32_t first, last; /* reserve input only, when tag is 0 */
+};
+
+/* A VNet as stored (get) or as asked for (reserve: id, tenant, state and
+ * the times are ignored; tags with tag 0 are filled in). Strings are
+ * owned by the record after get; inp_vnet_free frees them. */
+struct inp_vnet {
+	int64_t id;
+	int64_t tenant;
+	char *name;           /* unique per tenant among reserved VNets */
+	char *request;        /* the request document as received */
+	char *request_format; /* e.g. "loom-xml" */
+	enum inp_vnet_state state;
+	int64_t lease_end, created, updated;
+	uint32_t sliver_count;
+	struct inp_sliver *slivers;
+	uint32_t cpu_count;
+	struct inp_cpu_reservation *cpu;
+	uint32_t bandwidth_count;
+	struct inp_bandwidth_reservation *bandwidth;
+	uint32_t tag_count;
+	struct inp_tag_reservation *tags;
+};
+
+/* Reserves a VNet for tenant in one transaction: the record, its slivers
+ * and all its reservations, or nothing (TAG_TAKEN, NO_FREE_TAG, CAPACITY,
+ * EXISTS for a name in use, with the resource named in the message). */
+int inp_store_vnet_reserve(struct inp_store *store, int64_t tenant,
+			   struct inp_vnet *vnet, int64_t *id);
+/* The tenant's VNet with its slivers and reservations (NOT_FOUND when it
+ * is another tenant's). */
+int inp_store_vnet_get(struct inp_store *store, int64_t tenant, int64_t id,
+		       struct inp_vnet *vnet);
+void inp_vnet_free(struct inp_vnet *vnet);
+/* The tenant's VNets by id, without the request text, slivers or
+ * reservations; deleted ones only if include_deleted. */
+int inp_store_vnet_list(struct inp_store *store, int64_t tenant,
+			bool include_deleted,
+			int (*fn)(void *context, const struct inp_vnet *vnet),
+			void *context);
+/* Sets the states (and error text, NULL to clear) of one sliver of a
+ * reserved VNet. */
+int inp_store_sliver_update(struct inp_store *store, int64_t tenant,
+			    int64_t vnet, enum inp_sliver_kind kind,
+			    const char *virtual_id,
+			    enum inp_allocation_state allocation,
+			    enum inp_operational_state operational,
+			    const char *error);
+/* Moves a reserved VNet's lease end (INVALID if not in the future). */
+int inp_store_vnet_renew(struct inp_store *store, int64_t tenant, int64_t id,
+			 int64_t lease_end);
+/* Deletes all of the VNet's reservations, marks its slivers unallocated
+ * and the VNet deleted. Releasing a deleted VNet again succeeds and
+ * changes nothing. */
+int inp_store_vnet_release(struct inp_store *store, int64_t tenant,
+			   int64_t id);
+/* Reserved VNets whose lease ended at or before now (all tenants), by
+ * lease end: the daemon releases each. */
+int inp_store_vnet_expired(struct inp_store *store,
+			   int (*fn)(void *context, int64_t tenant,
+				     int64_t id),
+			   void *context);
+
+/* Totals reserved now, across tenants (metrics, "all free again"), by
+ * id: CPU per substrate node, bandwidth per link and direction, and the
+ * number of tags held per link. */
+int inp_store_node_totals(struct inp_store *store,
+			  int (*fn)(void *context, const char *substrate_node,
+				    int64_t cpu),
+			  void *context);
+int inp_store_link_totals(struct inp_store *store,
+			  int (*fn)(void *context, const char *substrate_link,
+				    enum inp_direction direction,
+				    int64_t bandwidth),
+			  void *context);
+int inp_store_tag_totals(struct inp_store *store,
+			 int (*fn)(void *context, const char *substrate_link,
+				   int64_t tags),
+			 void *context);
+/* The lowest tag in [first, last] not reserved on the link (NO_FREE_TAG
+ * when all are). A hint only: reserve with tag 0 picks atomically. */
+int inp_store_tag_free(struct inp_store *store, const char *substrate_link,
+		       uint32_t first, uint32_t last, uint32_t *tag);
+
 #endif
