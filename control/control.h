@@ -339,7 +339,7 @@ struct provision_options {
  *                                        the namespace as the SP wishes)
  *   vhost_socket  "<directory>/V.<hash>.sock"   vm: vhost-user socket
  *   devargs       host: "net_af_packet_lv<hash>,iface=lv<hash>"
- *                 vm:   "net_vhost_lv<hash>,iface=<vhost_socket>,client=0"
+ *                 vm:   "net_vhost_lv<hash>,iface=<vhost_socket>"
  *                 (a device name unique per switch, as the switch wants) */
 struct provision_attachment {
 	char port[PROVISION_NAME_SIZE];
