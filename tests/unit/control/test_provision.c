@@ -48,6 +48,8 @@ struct fixture {
 	struct embedder *embedder;
 };
 
+static json_t *base_of(const struct substrate *substrate, uint32_t node);
+
 static void add_node(struct substrate *s, const char *id, const char *port0,
 		     const char *port1)
 {
@@ -282,6 +284,84 @@ static void test_compile_exact(void **state)
 		json_decref(want);
 	}
 	release(f, &request, embed_request, &mapping, &plan);
+	assert_true(embed_residual_is_full(f->residual));
+}
+
+/* A LAN of three hosts on s1, s3 and s4: one tree over the whole chain.
+ * Each node's BD has one member per tree link there plus its attachment;
+ * s2 only bridges. The merged state loads. */
+static void test_lan_tree(void **state)
+{
+	struct fixture *f = *state;
+	static const char xml[] =
+		"<vnet xmlns='urn:loom:vnet:1' name='lan'>"
+		" <node id='x' cpu='1'><placement><substrate-node id='s1'/>"
+		"  </placement><interface id='x:0'/></node>"
+		" <node id='y' cpu='1'><placement><substrate-node id='s3'/>"
+		"  </placement><interface id='y:0'/></node>"
+		" <node id='z' cpu='1'><placement><substrate-node id='s4'/>"
+		"  </placement><interface id='z:0'/></node>"
+		" <link id='lan' capacity='10'><endpoint interface='x:0'/>"
+		"  <endpoint interface='y:0'/><endpoint interface='z:0'/></link>"
+		"</vnet>";
+	struct vnet_request request;
+	struct vnet_request_error error;
+	assert_int_equal(vnet_request_parse(xml, strlen(xml), "lan", NOW,
+					    &request, &error), 0);
+	struct embed_mapping mapping;
+	struct embed_request *embed_request = embed_vnet(f, &request, &mapping);
+	assert_int_equal(mapping.flow_count, 1);
+	assert_true(mapping.flows[0].tree);
+	struct provision_plan plan;
+	char err[256] = "";
+	int rc = provision_compile(f->substrate, &request, &mapping, NULL, "lan1",
+				   NULL, &plan, err, sizeof(err));
+	if (rc)
+		fail_msg("compile: %s", err);
+	assert_int_equal(plan.node_count, 4);
+	const size_t members[4] = { 2, 2, 3, 2 };
+	for (uint32_t n = 0; n < 4; n++) {
+		json_t *part = provision_plan_part(&plan, n);
+		json_t *bds = json_object_get(part, "bridge_domains");
+		assert_int_equal(json_array_size(bds), 1);
+		json_t *bd = json_array_get(bds, 0);
+		assert_string_equal(json_string_value(json_object_get(bd, "name")),
+				    "lan1.L0");
+		assert_int_equal(json_array_size(json_object_get(bd, "members")),
+				 members[n]);
+		/* 10 kbit/s is policed at the meter's floor, 64 kbit/s. */
+		if (n != 1) {
+			json_t *ports = json_object_get(part, "ports");
+			assert_int_equal(json_array_size(ports), 1);
+			json_t *member = json_array_get(json_object_get(bd, "members"), 0);
+			if (!json_object_get(member, "policer"))
+				member = json_array_get(json_object_get(bd, "members"), 1);
+			assert_int_equal(json_integer_value(json_object_get(json_object_get(
+						 json_object_get(member, "policer"), "in"), "rate")),
+					 64000);
+		}
+		json_t *base = base_of(f->substrate, n);
+		const json_t *parts[1] = { part };
+		json_t *merged = provision_merge(base, parts, 1, err, sizeof(err));
+		assert_non_null(merged);
+		struct switch_config config;
+		struct load_error load;
+		switch_config_init(&config);
+		if (switch_config_from_json(&config, NULL, merged, &load)) {
+			char text[1024];
+			load_error_format(&load, text, sizeof(text));
+			fail_msg("node %u: %s", n, text);
+		}
+		assert_int_equal(config.bds[0].n_members, members[n]);
+		switch_config_free(&config);
+		json_decref(merged);
+		json_decref(base);
+	}
+	provision_plan_free(&plan);
+	embed_residual_release(f->residual, embed_request, &mapping);
+	embed_mapping_free(&mapping);
+	embed_request_free(embed_request);
+	vnet_request_free(&request);
 	assert_true(embed_residual_is_full(f->residual));
 }
 
@@ -641,11 +721,18 @@ static void test_to_embed_examples(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_compile_exact),
-		cmocka_unit_test(test_attachment_names),
-		cmocka_unit_test(test_two_vnets_merge),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_to_embed_examples),
+		cmocka_unit_test_setup_teardown(test_compile_exact, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_attachment_names, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lan_tree, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_two_vnets_merge, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_to_embed_examples, setup,
+						teardown),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
