@@ -188,13 +188,40 @@ sys_switch_start() {
 			printf 'control:\n  socket: %s\n' "$SYS_SOCKET"
 		printf '%s\n' "$text"
 	} >"$config"
-	"$SYS_SWITCH" --config "$config" >"$SYS_TMP/switch.log" 2>&1 &
+	local attempt
+	for attempt in 1 2 3; do
+		sys_switch_launch "$config" && return 0
+		# DPDK 22.11's af_packet PMD names its PACKET_FANOUT group
+		# (pid ^ ifindex): two switches in one network namespace can
+		# collide and the second fails to start. A new process gets a
+		# new pid; anything else is a real failure.
+		grep -q 'could not set PACKET_FANOUT' "$SYS_TMP/switch.log" || break
+		tap_diag <<<"fanout group collision (attempt $attempt), starting again"
+	done
+	tap_diag <"$SYS_TMP/switch.log"
+	return 1
+}
+
+# sys_forget_pid PID: an exited process leaves the cleanup list (its pid
+# may be reused by a stranger).
+sys_forget_pid() {
+	local keep=() pid
+	for pid in "${SYS_PIDS[@]}"; do
+		[ "$pid" = "$1" ] || keep+=("$pid")
+	done
+	SYS_PIDS=("${keep[@]}")
+}
+
+# sys_switch_launch CONFIG: one attempt of sys_switch_start.
+sys_switch_launch() {
+	"$SYS_SWITCH" --config "$1" >"$SYS_TMP/switch.log" 2>&1 &
 	SYS_SWITCH_PID=$!
 	SYS_PIDS+=("$SYS_SWITCH_PID")
 	local tries=0
 	while [ $tries -lt 300 ]; do
 		if ! kill -0 "$SYS_SWITCH_PID" 2>/dev/null; then
-			tap_diag <"$SYS_TMP/switch.log"
+			wait "$SYS_SWITCH_PID" 2>/dev/null
+			sys_forget_pid "$SYS_SWITCH_PID"
 			return 1
 		fi
 		if "$SYS_LOOMCTL" switch -s "$SYS_SOCKET" version >/dev/null 2>&1; then
@@ -203,7 +230,6 @@ sys_switch_start() {
 		sleep 0.1
 		tries=$((tries + 1))
 	done
-	tap_diag <"$SYS_TMP/switch.log"
 	return 1
 }
 

@@ -112,23 +112,36 @@ EOF
 # switch_start SIDE: starts the switch whose configuration is
 # $SYS_TMP/SIDE.yaml and waits for its control socket.
 switch_start() {
+	local side=$1 attempt
+	for attempt in 1 2 3; do
+		switch_launch "$side" && return 0
+		# Two af_packet switches in one network namespace can draw the
+		# same PACKET_FANOUT group (DPDK 22.11 names it pid ^ ifindex):
+		# a new process gets a new pid (see tests/system/lib.sh).
+		grep -q 'could not set PACKET_FANOUT' "$SYS_TMP/$side.log" || break
+	done
+	cat "$SYS_TMP/$side.log"
+	return 1
+}
+
+switch_launch() {
 	local side=$1 pid tries=0
 	"$SYS_SWITCH" --config "$SYS_TMP/$side.yaml" >"$SYS_TMP/$side.log" 2>&1 &
 	pid=$!
 	SYS_PIDS+=("$pid")
-	SW_PIDS+=("$pid")
 	while [ $tries -lt 300 ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			cat "$SYS_TMP/$side.log"
+			wait "$pid" 2>/dev/null
+			sys_forget_pid "$pid"
 			return 1
 		fi
 		if ctl "$side" version >/dev/null 2>&1; then
+			SW_PIDS+=("$pid")
 			return 0
 		fi
 		sleep 0.1
 		tries=$((tries + 1))
 	done
-	cat "$SYS_TMP/$side.log"
 	return 1
 }
 
