@@ -1,10 +1,12 @@
 /* loom-embed: embed one request, or run the online simulation. */
+#include "control.h"
 #include "embed.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage_main(FILE *stream)
@@ -27,7 +29,8 @@ static void usage_embed(FILE *stream)
 		"                        [--algorithm NAME] [--json]\n"
 		"\n"
 		"  --substrate FILE   YAML (.yaml/.yml) or ViNE-Yard text substrate\n"
-		"  --request FILE     ViNE-Yard reqN.txt, or a YAML/JSON request\n"
+		"  --request FILE     ViNE-Yard reqN.txt, a YAML/JSON request, or\n"
+		"                     Loom's XML VNet request (docs/vnet-request.md)\n"
 		"  --algorithm NAME   default loom (see loom-embed algorithms)\n"
 		"  --json             print the mapping as JSON\n"
 		"\n"
@@ -82,6 +85,59 @@ static void print_error(const struct load_error *error)
 	}
 }
 
+/* Loom's XML VNet request (control/'s parser and conversion). */
+static bool request_is_xml(const char *path)
+{
+	size_t length = strlen(path);
+	return length > 4 && strcmp(path + length - 4, ".xml") == 0;
+}
+
+static struct embed_request *xml_request_load(const char *path,
+					      const struct substrate *substrate)
+{
+	FILE *file = fopen(path, "rb");
+	if (!file) {
+		fprintf(stderr, "loom-embed: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	char *text = NULL;
+	size_t length = 0, room = 0;
+	for (;;) {
+		if (length == room) {
+			room = room ? room * 2 : 65536;
+			char *bigger = realloc(text, room);
+			if (!bigger) {
+				free(text);
+				fclose(file);
+				fprintf(stderr, "loom-embed: out of memory\n");
+				return NULL;
+			}
+			text = bigger;
+		}
+		size_t n = fread(text + length, 1, room - length, file);
+		length += n;
+		if (n == 0)
+			break;
+	}
+	fclose(file);
+	struct vnet_request vnet;
+	struct vnet_request_error error;
+	char message[1024];
+	struct embed_request *request = NULL;
+	if (vnet_request_parse(text, length, path, time(NULL), &vnet, &error) != 0) {
+		vnet_request_error_format(&error, message, sizeof(message));
+		fprintf(stderr, "loom-embed: %s\n", message);
+	} else {
+		request = vnet_request_to_embed(&vnet, substrate, message,
+						sizeof(message));
+		if (!request)
+			fprintf(stderr, "loom-embed: %s: %s\n", path, message);
+		vnet_request_free(&vnet);
+	}
+	free(text);
+	return request;
+}
+
 static int command_embed(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -127,9 +183,12 @@ static int command_embed(int argc, char **argv)
 		return 2;
 	}
 	struct embed_request *request =
-		embed_request_load(request_path, substrate, &error);
+		request_is_xml(request_path)
+			? xml_request_load(request_path, substrate)
+			: embed_request_load(request_path, substrate, &error);
 	if (!request) {
-		print_error(&error);
+		if (!request_is_xml(request_path))
+			print_error(&error);
 		substrate_free(substrate);
 		return 2;
 	}
