@@ -726,4 +726,52 @@ int inp_store_tag_totals(struct inp_store *store,
 int inp_store_tag_free(struct inp_store *store, const char *substrate_link,
 		       uint32_t first, uint32_t last, uint32_t *tag);
 
+/* ---- loom-inp: the InP daemon ---------------------------------------------
+ *
+ * The HTTP side of loom-inp (control/inp.c): a libmicrohttpd server with
+ * one internal polling thread (so requests are served one at a time on
+ * one store handle), JSON replies and structured errors
+ * {"error": {"code", "message"}}. Every call but GET /v1/health needs
+ * "Authorization: Bearer TOKEN" (inp_store_token_verify). Routes:
+ *   GET    /v1/health
+ *   POST   /v1/tenants {"name"} -> {"id", "name", "token"}  (operator)
+ *   DELETE /v1/tenants/NAME                                (operator)
+ *   POST   /v1/vnets[?dry_run=1]  body: the XML request
+ *   GET    /v1/vnets, GET /v1/vnets/ID, DELETE /v1/vnets/ID
+ * This slice does not provision: created VNets' slivers stay allocated /
+ * pending_allocation.
+ *
+ * The configuration (YAML, control/examples/inp.yaml) is written by
+ * inp_config_load and read by inp_server_start. */
+#include "topo.h"
+
+#define INP_PATH_SIZE 256
+
+struct inp_config {
+	char substrate[INP_PATH_SIZE];		/* required */
+	char store[INP_PATH_SIZE];		/* required */
+	char listen_address[64];		/* default 127.0.0.1 */
+	uint16_t port;				/* default 7480; 0: ephemeral */
+	char operator_token_file[INP_PATH_SIZE]; /* "" : none */
+};
+
+/* Defaults, then the file's keys (substrate, store, listen, ...); relative
+ * paths are taken relative to the file's folder. Returns 0, or -1 with a
+ * positioned error. */
+int inp_config_load(const char *path, struct inp_config *config,
+		    struct load_error *error);
+
+struct inp_server;
+
+/* Loads the substrate, opens the store, makes sure an operator tenant
+ * exists (creating one on first start and writing its token, mode 0600,
+ * to operator_token_file) and starts serving. NULL with the reason in
+ * err. */
+struct inp_server *inp_server_start(const struct inp_config *config,
+				    char *err, size_t err_size);
+/* The port actually bound (the ephemeral one when the config said 0). */
+uint16_t inp_server_port(const struct inp_server *server);
+/* Stops serving (waits for the request in progress) and frees it all. */
+void inp_server_stop(struct inp_server *server);
+
 #endif

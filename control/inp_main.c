@@ -1,0 +1,84 @@
+/* loom-inp: the InP daemon. Reads its configuration, serves the HTTP API
+ * (control/inp.c) until SIGINT or SIGTERM, then stops cleanly. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+
+#ifndef LOOM_VERSION
+#define LOOM_VERSION "unknown"
+#endif
+
+static void usage(FILE *stream)
+{
+	fprintf(stream,
+		"usage: loom-inp --config FILE\n"
+		"  --config FILE   the daemon's YAML configuration (see\n"
+		"                  control/examples/inp.yaml): substrate, store,\n"
+		"                  listen (ADDRESS:PORT, default 127.0.0.1:7480),\n"
+		"                  operator_token_file\n"
+		"  --help          this text\n"
+		"  --version       the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL;
+	int option;
+	while ((option = getopt_long(argc, argv, "c:hV", options, NULL)) !=
+	       -1) {
+		switch (option) {
+		case 'c': config_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("loom-inp %s\n", LOOM_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	struct inp_config config;
+	struct load_error load_error;
+	if (inp_config_load(config_path, &config, &load_error)) {
+		char message[1024];
+		load_error_format(&load_error, message, sizeof(message));
+		fprintf(stderr, "loom-inp: %s\n", message);
+		return 1;
+	}
+
+	/* The signals are blocked before the server's thread starts (which
+	 * inherits the mask) and taken here with sigwait: no handler runs
+	 * inside libmicrohttpd. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[512];
+	struct inp_server *server = inp_server_start(&config, err, sizeof(err));
+	if (!server) {
+		fprintf(stderr, "loom-inp: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "loom-inp: listening on %s:%u\n",
+		config.listen_address, inp_server_port(server));
+	int signal_number;
+	sigwait(&signals, &signal_number);
+	fprintf(stderr, "loom-inp: %s, stopping\n", strsignal(signal_number));
+	inp_server_stop(server);
+	return 0;
+}
