@@ -1,0 +1,558 @@
+/* Unit tests of loom-inp's HTTP side (control/inp.c): a server runs
+ * in-process on an ephemeral loopback port with a temporary store and the
+ * example substrate, and the tests talk HTTP/1.1 to it over a plain
+ * socket: health without a token, 401 without or with a bad token, the
+ * operator bootstrap and tenant creation, validation (dry run: a mapping,
+ * nothing reserved), a malformed request answered with a structured 400
+ * naming the line, and a second tenant unable to see or delete the first
+ * one's VNet. Also the configuration loader's defaults and errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "control.h"
+
+struct fixture {
+	char directory[64];
+	char config_path[128];
+	char store_path[128];
+	char token_path[128];
+	struct inp_config config;
+	struct inp_server *server;
+	char operator_token[INP_TOKEN_SIZE];
+};
+
+static char *read_text(const char *path, size_t *length)
+{
+	FILE *file = fopen(path, "rb");
+	if (!file)
+		return NULL;
+	size_t size = 4096, used = 0;
+	char *data = malloc(size);
+	size_t got;
+	while (data && (got = fread(data + used, 1, size - used - 1, file))) {
+		used += got;
+		if (used + 1 == size)
+			data = realloc(data, size *= 2);
+	}
+	fclose(file);
+	if (!data)
+		return NULL;
+	data[used] = '\0';
+	if (length)
+		*length = used;
+	return data;
+}
+
+static void source_path(const char *relative, char *out, size_t size)
+{
+	const char *source = getenv("LOOM_SOURCE_DIR");
+	snprintf(out, size, "%s/%s", source ? source : ".", relative);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	assert_int_equal(fclose(file), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fixture = calloc(1, sizeof(*fixture));
+	assert_non_null(fixture);
+	snprintf(fixture->directory, sizeof(fixture->directory),
+		 "/tmp/loom-test-inp-XXXXXX");
+	assert_non_null(mkdtemp(fixture->directory));
+	snprintf(fixture->config_path, sizeof(fixture->config_path),
+		 "%s/inp.yaml", fixture->directory);
+	snprintf(fixture->store_path, sizeof(fixture->store_path),
+		 "%s/store.sqlite", fixture->directory);
+	snprintf(fixture->token_path, sizeof(fixture->token_path),
+		 "%s/operator.token", fixture->directory);
+
+	char substrate[1024], config[2048];
+	source_path("topo/examples/substrate.yaml", substrate,
+		    sizeof(substrate));
+	/* Relative store and token paths: resolved against the config's
+	 * folder. */
+	snprintf(config, sizeof(config),
+		 "substrate: %s\nstore: store.sqlite\nlisten: 127.0.0.1:0\n"
+		 "operator_token_file: operator.token\n",
+		 substrate);
+	write_file(fixture->config_path, config);
+
+	struct load_error error;
+	if (inp_config_load(fixture->config_path, &fixture->config, &error)) {
+		char message[1024];
+		load_error_format(&error, message, sizeof(message));
+		fail_msg("%s", message);
+	}
+	char err[512];
+	fixture->server = inp_server_start(&fixture->config, err, sizeof(err));
+	if (!fixture->server)
+		fail_msg("inp_server_start: %s", err);
+	assert_int_not_equal(inp_server_port(fixture->server), 0);
+
+	/* The operator's token, written on first start, owner-only. */
+	struct stat status;
+	assert_int_equal(stat(fixture->token_path, &status), 0);
+	assert_int_equal(status.st_mode & 0777, 0600);
+	char *token = read_text(fixture->token_path, NULL);
+	assert_non_null(token);
+	assert_int_equal(strlen(token), INP_TOKEN_SIZE); /* 64 hex + '\n' */
+	memcpy(fixture->operator_token, token, INP_TOKEN_SIZE - 1);
+	free(token);
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+	inp_server_stop(fixture->server);
+	static const char *const files[] = { "inp.yaml", "store.sqlite",
+					     "store.sqlite-wal",
+					     "store.sqlite-shm",
+					     "operator.token", "bad.yaml" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/%s", fixture->directory,
+			 files[i]);
+		unlink(path);
+	}
+	rmdir(fixture->directory);
+	free(fixture);
+	return 0;
+}
+
+/* ---- a tiny HTTP/1.1 client ------------------------------------------------ */
+
+struct response {
+	int status;
+	json_t *body;
+};
+
+/* One request on a fresh connection ("Connection: close"); the reply's
+ * status and its body parsed as JSON (the test fails otherwise). */
+static struct response http(struct fixture *fixture, const char *method,
+			    const char *path, const char *token,
+			    const char *body, size_t body_length)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in address = {
+		.sin_family = AF_INET,
+		.sin_port = htons(inp_server_port(fixture->server)),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	assert_int_equal(
+		connect(fd, (struct sockaddr *)&address, sizeof(address)), 0);
+	char head[1024];
+	int length = snprintf(head, sizeof(head),
+			      "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+			      "Connection: close\r\n"
+			      "Content-Length: %zu\r\n",
+			      method, path, body ? body_length : 0);
+	if (token)
+		length += snprintf(head + length, sizeof(head) - length,
+				   "Authorization: Bearer %s\r\n", token);
+	length += snprintf(head + length, sizeof(head) - length, "\r\n");
+	assert_int_equal(write(fd, head, length), length);
+	if (body && body_length)
+		assert_int_equal(write(fd, body, body_length),
+				 (ssize_t)body_length);
+
+	size_t size = 65536, used = 0;
+	char *reply = malloc(size);
+	assert_non_null(reply);
+	ssize_t got;
+	while ((got = read(fd, reply + used, size - used - 1)) > 0) {
+		used += got;
+		if (used + 1 == size) {
+			reply = realloc(reply, size *= 2);
+			assert_non_null(reply);
+		}
+	}
+	close(fd);
+	reply[used] = '\0';
+
+	struct response response = { 0 };
+	assert_int_equal(sscanf(reply, "HTTP/1.1 %d", &response.status), 1);
+	char *start = strstr(reply, "\r\n\r\n");
+	assert_non_null(start);
+	json_error_t error;
+	response.body = json_loads(start + 4, 0, &error);
+	if (!response.body)
+		fail_msg("not JSON (%s): %s", error.text, start + 4);
+	free(reply);
+	return response;
+}
+
+static struct response http_text(struct fixture *fixture, const char *method,
+				 const char *path, const char *token,
+				 const char *body)
+{
+	return http(fixture, method, path, token, body,
+		    body ? strlen(body) : 0);
+}
+
+/* A structured error: {"error": {"code": code, "message": "..."}}. */
+static void assert_error(const struct response *response, int status,
+			 const char *code)
+{
+	assert_int_equal(response->status, status);
+	json_t *error = json_object_get(response->body, "error");
+	assert_non_null(error);
+	assert_string_equal(json_string_value(json_object_get(error, "code")),
+			    code);
+	const char *message =
+		json_string_value(json_object_get(error, "message"));
+	assert_non_null(message);
+	assert_true(message[0] != '\0');
+}
+
+static void tenant_create(struct fixture *fixture, const char *name,
+			  char token[INP_TOKEN_SIZE])
+{
+	char body[128];
+	snprintf(body, sizeof(body), "{\"name\": \"%s\"}", name);
+	struct response response = http_text(
+		fixture, "POST", "/v1/tenants", fixture->operator_token, body);
+	assert_int_equal(response.status, 201);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "name")),
+		name);
+	assert_true(json_integer_value(json_object_get(response.body, "id")) >
+		    0);
+	const char *text =
+		json_string_value(json_object_get(response.body, "token"));
+	assert_non_null(text);
+	assert_int_equal(strlen(text), INP_TOKEN_SIZE - 1);
+	memcpy(token, text, INP_TOKEN_SIZE);
+	json_decref(response.body);
+}
+
+static char *example(const char *file, size_t *length)
+{
+	char relative[256], path[1024];
+	snprintf(relative, sizeof(relative), "control/examples/%s", file);
+	source_path(relative, path, sizeof(path));
+	char *text = read_text(path, length);
+	if (!text)
+		fail_msg("cannot read %s", path);
+	return text;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_health_needs_no_token(void **state)
+{
+	struct response response =
+		http_text(*state, "GET", "/v1/health", NULL, NULL);
+	assert_int_equal(response.status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "status")),
+		"ok");
+	json_decref(response.body);
+}
+
+static void test_unauthorized(void **state)
+{
+	struct fixture *fixture = *state;
+	static const char *const paths[] = { "/v1/vnets", "/v1/vnets/1",
+					     "/v1/tenants" };
+	for (size_t i = 0; i < 3; i++) {
+		struct response response =
+			http_text(fixture, "GET", paths[i], NULL, NULL);
+		assert_error(&response, 401, "unauthorized");
+		json_decref(response.body);
+		/* A well-formed but unknown token, then the operator's
+		 * token with its last digit changed. */
+		response = http_text(fixture, "GET", paths[i],
+				     "00000000000000000000000000000000"
+				     "00000000000000000000000000000000",
+				     NULL);
+		assert_error(&response, 401, "unauthorized");
+		json_decref(response.body);
+		char token[INP_TOKEN_SIZE];
+		memcpy(token, fixture->operator_token, INP_TOKEN_SIZE);
+		token[INP_TOKEN_SIZE - 2] =
+			token[INP_TOKEN_SIZE - 2] == 'a' ? 'b' : 'a';
+		response = http_text(fixture, "GET", paths[i], token, NULL);
+		assert_error(&response, 401, "unauthorized");
+		json_decref(response.body);
+	}
+	/* Nothing was created by the refused calls. */
+	struct response response = http_text(
+		fixture, "POST", "/v1/tenants", NULL, "{\"name\": \"eve\"}");
+	assert_error(&response, 401, "unauthorized");
+	json_decref(response.body);
+	response = http_text(fixture, "DELETE", "/v1/tenants/eve",
+			     fixture->operator_token, NULL);
+	assert_error(&response, 404, "not_found");
+	json_decref(response.body);
+}
+
+static void test_tenants(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	assert_string_not_equal(alice, fixture->operator_token);
+
+	/* The new token works; an SP is not the operator. */
+	struct response response =
+		http_text(fixture, "GET", "/v1/vnets", alice, NULL);
+	assert_int_equal(response.status, 200);
+	assert_int_equal(
+		json_array_size(json_object_get(response.body, "vnets")), 0);
+	json_decref(response.body);
+	response = http_text(fixture, "POST", "/v1/tenants", alice,
+			     "{\"name\": \"mallory\"}");
+	assert_error(&response, 403, "forbidden");
+	json_decref(response.body);
+	response = http_text(fixture, "DELETE", "/v1/tenants/alice", alice,
+			     NULL);
+	assert_error(&response, 403, "forbidden");
+	json_decref(response.body);
+
+	/* Bad bodies and a name in use. */
+	response = http_text(fixture, "POST", "/v1/tenants",
+			     fixture->operator_token, "{\"nom\": 1}");
+	assert_error(&response, 400, "bad_request");
+	json_decref(response.body);
+	response = http_text(fixture, "POST", "/v1/tenants",
+			     fixture->operator_token, "{\"name\": \"alice\"}");
+	assert_error(&response, 409, "exists");
+	json_decref(response.body);
+
+	/* Removing the tenant revokes its token. */
+	response = http_text(fixture, "DELETE", "/v1/tenants/alice",
+			     fixture->operator_token, NULL);
+	assert_int_equal(response.status, 200);
+	json_decref(response.body);
+	response = http_text(fixture, "GET", "/v1/vnets", alice, NULL);
+	assert_error(&response, 401, "unauthorized");
+	json_decref(response.body);
+}
+
+static void test_validate(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	size_t length;
+	char *xml = example("point-to-point.xml", &length);
+
+	struct response response = http(fixture, "POST", "/v1/vnets?dry_run=1",
+					alice, xml, length);
+	assert_int_equal(response.status, 200);
+	assert_true(json_is_true(json_object_get(response.body, "dry_run")));
+	json_t *request = json_object_get(response.body, "request");
+	assert_string_equal(
+		json_string_value(json_object_get(request, "name")), "pair");
+	json_t *nodes = json_object_get(
+		json_object_get(response.body, "mapping"), "nodes");
+	const char *a = json_string_value(json_object_get(nodes, "a"));
+	const char *b = json_string_value(json_object_get(nodes, "b"));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_not_equal(a, b); /* never two on one substrate node */
+	json_t *links = json_object_get(
+		json_object_get(response.body, "mapping"), "links");
+	json_t *flows = json_object_get(links, "a-b");
+	assert_true(json_array_size(flows) >= 1);
+	assert_true(json_array_size(json_object_get(json_array_get(flows, 0),
+						    "path")) >= 1);
+	json_decref(response.body);
+
+	/* A dry run reserves nothing. */
+	response = http_text(fixture, "GET", "/v1/vnets", alice, NULL);
+	assert_int_equal(response.status, 200);
+	assert_int_equal(
+		json_array_size(json_object_get(response.body, "vnets")), 0);
+	json_decref(response.body);
+	free(xml);
+}
+
+static void test_malformed_request(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	/* Line 4 closes a tag that is not open. */
+	static const char xml[] =
+		"<?xml version=\"1.0\"?>\n"
+		"<vnet xmlns=\"urn:loom:vnet:1\" name=\"x\">\n"
+		"  <node id=\"a\" cpu=\"1\"/>\n"
+		"  <node id=\"b\" cpu=\"1\"></nod>\n"
+		"</vnet>\n";
+	struct response response = http_text(
+		fixture, "POST", "/v1/vnets?dry_run=1", alice, xml);
+	assert_error(&response, 400, "not_xml");
+	json_t *error = json_object_get(response.body, "error");
+	assert_int_equal(json_integer_value(json_object_get(error, "line")),
+			 4);
+	json_decref(response.body);
+
+	/* A schema violation names its line and element. */
+	static const char bad_cpu[] =
+		"<vnet xmlns=\"urn:loom:vnet:1\" name=\"x\">\n"
+		"  <node id=\"a\" cpu=\"1\"/>\n"
+		"  <node id=\"b\" cpu=\"lots\"/>\n"
+		"</vnet>\n";
+	response = http_text(fixture, "POST", "/v1/vnets?dry_run=1", alice,
+			     bad_cpu);
+	assert_int_equal(response.status, 400);
+	error = json_object_get(response.body, "error");
+	assert_int_equal(json_integer_value(json_object_get(error, "line")),
+			 3);
+	assert_string_equal(
+		json_string_value(json_object_get(error, "element")), "node");
+	json_decref(response.body);
+}
+
+static void test_vnet_isolation(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE], bob[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	tenant_create(fixture, "bob", bob);
+	size_t length;
+	char *xml = example("point-to-point.xml", &length);
+	struct response response =
+		http(fixture, "POST", "/v1/vnets", alice, xml, length);
+	free(xml);
+	assert_int_equal(response.status, 201);
+	json_int_t id = json_integer_value(json_object_get(response.body,
+							   "id"));
+	assert_true(id > 0);
+	json_decref(response.body);
+	char path[64];
+	snprintf(path, sizeof(path), "/v1/vnets/%lld", (long long)id);
+
+	/* Alice sees it, with its slivers allocated and a tag per hop. */
+	response = http_text(fixture, "GET", path, alice, NULL);
+	assert_int_equal(response.status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "state")),
+		"reserved");
+	assert_int_equal(
+		json_array_size(json_object_get(response.body, "slivers")), 3);
+	assert_true(json_array_size(json_object_get(response.body, "tags")) >=
+		    1);
+	json_decref(response.body);
+
+	/* Bob gets exactly what a missing VNet gives. */
+	struct response missing =
+		http_text(fixture, "GET", "/v1/vnets/999999", bob, NULL);
+	assert_error(&missing, 404, "not_found");
+	response = http_text(fixture, "GET", path, bob, NULL);
+	assert_error(&response, 404, "not_found");
+	json_decref(response.body);
+	response = http_text(fixture, "DELETE", path, bob, NULL);
+	assert_error(&response, 404, "not_found");
+	json_decref(response.body);
+	json_decref(missing.body);
+	response = http_text(fixture, "GET", "/v1/vnets", bob, NULL);
+	assert_int_equal(
+		json_array_size(json_object_get(response.body, "vnets")), 0);
+	json_decref(response.body);
+
+	/* Still Alice's and reserved; the tenant cannot be removed while it
+	 * holds it. */
+	response = http_text(fixture, "GET", "/v1/vnets", alice, NULL);
+	assert_int_equal(
+		json_array_size(json_object_get(response.body, "vnets")), 1);
+	json_decref(response.body);
+	response = http_text(fixture, "DELETE", "/v1/tenants/alice",
+			     fixture->operator_token, NULL);
+	assert_error(&response, 409, "busy");
+	json_decref(response.body);
+
+	/* Delete is idempotent, and the VNet leaves the list. */
+	for (int i = 0; i < 2; i++) {
+		response = http_text(fixture, "DELETE", path, alice, NULL);
+		assert_int_equal(response.status, 200);
+		json_decref(response.body);
+	}
+	response = http_text(fixture, "GET", "/v1/vnets", alice, NULL);
+	assert_int_equal(
+		json_array_size(json_object_get(response.body, "vnets")), 0);
+	json_decref(response.body);
+}
+
+static void test_config_errors(void **state)
+{
+	struct fixture *fixture = *state;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/bad.yaml", fixture->directory);
+	struct inp_config config;
+	struct load_error error;
+
+	/* Defaults: loopback, port 7480, no token file. */
+	write_file(path, "substrate: /s.yaml\nstore: /x.sqlite\n");
+	assert_int_equal(inp_config_load(path, &config, &error), 0);
+	assert_string_equal(config.listen_address, "127.0.0.1");
+	assert_int_equal(config.port, 7480);
+	assert_string_equal(config.operator_token_file, "");
+	assert_string_equal(config.store, "/x.sqlite");
+
+	/* A misspelt key, a bad listen address and a missing store each
+	 * name their line. */
+	write_file(path, "substrate: /s.yaml\nstore: /x\nlisen: 1\n");
+	assert_int_equal(inp_config_load(path, &config, &error), -1);
+	assert_int_equal(error.line, 3);
+	write_file(path, "substrate: /s.yaml\nstore: /x\nlisten: localhost\n");
+	assert_int_equal(inp_config_load(path, &config, &error), -1);
+	assert_int_equal(error.line, 3);
+	assert_string_equal(error.field, "listen");
+	write_file(path, "substrate: /s.yaml\nstore: /x\n"
+			       "listen: 127.0.0.1:99999\n");
+	assert_int_equal(inp_config_load(path, &config, &error), -1);
+	assert_string_equal(error.field, "listen");
+	write_file(path, "substrate: /s.yaml\n");
+	assert_int_equal(inp_config_load(path, &config, &error), -1);
+	assert_string_equal(error.field, "store");
+	unlink(path);
+
+	/* A server whose substrate cannot be loaded does not start. */
+	struct inp_config broken = fixture->config;
+	snprintf(broken.substrate, sizeof(broken.substrate), "%s/none.yaml",
+		 fixture->directory);
+	char err[512];
+	assert_null(inp_server_start(&broken, err, sizeof(err)));
+	assert_non_null(strstr(err, "none.yaml"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_health_needs_no_token,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauthorized, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vnet_isolation, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_config_errors, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
