@@ -60,7 +60,11 @@ int main(int argc, char **argv)
 
 	/* The signals are blocked before the server's thread starts (which
 	 * inherits the mask) and taken here with sigwait: no handler runs
-	 * inside libmicrohttpd. */
+	 * inside libmicrohttpd. A shell starts background jobs with SIGINT
+	 * ignored, and an ignored signal is discarded rather than kept for
+	 * sigwait: restore the default first. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigset_t signals;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
