@@ -546,6 +546,29 @@ static int read_string(struct builder *builder, const xmlNode *node,
 	return *value ? 0 : out_of_memory(builder);
 }
 
+/* An attribute naming one of `names` (surrounding blanks allowed): its
+ * index, CHOICE_ABSENT, CHOICE_UNKNOWN, or CHOICE_FAILED (out of memory,
+ * error set). */
+enum { CHOICE_ABSENT = -1, CHOICE_UNKNOWN = -2, CHOICE_FAILED = -3 };
+
+static int read_choice(struct builder *builder, const xmlNode *node,
+		       const char *name, const char *const *names, int count)
+{
+	char *text = NULL;
+	if (read_string(builder, node, name, &text) < 0)
+		return CHOICE_FAILED;
+	if (!text)
+		return CHOICE_ABSENT;
+	const char *word = skip_blanks(text);
+	size_t length = strcspn(word, " \t\r\n");
+	int found = CHOICE_UNKNOWN;
+	for (int k = 0; k < count; k++)
+		if (strlen(names[k]) == length && strncmp(word, names[k], length) == 0)
+			found = k;
+	free(text);
+	return found;
+}
+
 static int days_from_civil(int year, unsigned month, unsigned day)
 {
 	/* Days since 1970-01-01 of a proleptic Gregorian date. */
@@ -847,24 +870,15 @@ static int add_node(struct builder *builder, const xmlNode *element)
 	if (!node->id)
 		return set_error(builder->error, VNET_REQUEST_SCHEMA,
 				 node->line, "node", "id", "missing");
-	char *kind = NULL;
-	if (read_string(builder, element, "kind", &kind) < 0)
+	int kind = read_choice(builder, element, "kind", node_kind_names,
+			       VNET_NODE_KIND_COUNT);
+	if (kind == CHOICE_FAILED)
 		return -1;
-	if (kind) {
-		const char *word = skip_blanks(kind);
-		size_t length = strcspn(word, " \t\r\n");
-		int found = -1;
-		for (int k = 0; k < VNET_NODE_KIND_COUNT; k++)
-			if (strlen(node_kind_names[k]) == length &&
-			    strncmp(word, node_kind_names[k], length) == 0)
-				found = k;
-		free(kind);
-		if (found < 0)
-			return set_error(builder->error, VNET_REQUEST_SCHEMA,
-					 node->line, "node", "kind",
-					 "expected host or vm");
-		node->kind = (enum vnet_node_kind)found;
-	}
+	if (kind == CHOICE_UNKNOWN)
+		return set_error(builder->error, VNET_REQUEST_SCHEMA, node->line,
+				 "node", "kind", "expected host or vm");
+	if (kind >= 0)
+		node->kind = (enum vnet_node_kind)kind;
 	node->cpu = -1;
 	if (read_decimal(builder, element, "cpu", &node->cpu) < 0)
 		return -1;
@@ -1001,24 +1015,15 @@ static int add_link(struct builder *builder, const xmlNode *element,
 	if (!link->id)
 		return set_error(builder->error, VNET_REQUEST_SCHEMA,
 				 link->line, "link", "id", "missing");
-	char *isolation = NULL;
-	if (read_string(builder, element, "isolation", &isolation) < 0)
+	int isolation = read_choice(builder, element, "isolation",
+				    isolation_names, VNET_ISOLATION_COUNT);
+	if (isolation == CHOICE_FAILED)
 		return -1;
-	if (isolation) {
-		const char *word = skip_blanks(isolation);
-		size_t length = strcspn(word, " \t\r\n");
-		int found = -1;
-		for (int k = 0; k < VNET_ISOLATION_COUNT; k++)
-			if (strlen(isolation_names[k]) == length &&
-			    strncmp(word, isolation_names[k], length) == 0)
-				found = k;
-		free(isolation);
-		if (found < 0)
-			return set_error(builder->error, VNET_REQUEST_SCHEMA,
-					 link->line, "link", "isolation",
-					 "expected any, vlan or vxlan");
-		link->isolation = (enum vnet_isolation)found;
-	}
+	if (isolation == CHOICE_UNKNOWN)
+		return set_error(builder->error, VNET_REQUEST_SCHEMA, link->line,
+				 "link", "isolation", "expected any, vlan or vxlan");
+	if (isolation >= 0)
+		link->isolation = (enum vnet_isolation)isolation;
 	uint64_t mtu = link->mtu;
 	if (read_unsigned(builder, element, "mtu", &mtu) < 0)
 		return -1;

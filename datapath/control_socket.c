@@ -447,23 +447,38 @@ static json_t *edit_and_apply(struct loom_switch *sw, json_t *desired, char *err
 	return result;
 }
 
+/* Adds the request's object `argument` (a port or a BD, named) to the
+ * desired state's list `list`, refusing a name already there, and applies
+ * the result checked like the file. `what` names it in errors. */
+static json_t *add_named(struct loom_switch *sw, json_t *request,
+			 const char *argument, const char *list,
+			 const char *what, char *err, size_t err_size)
+{
+	json_t *item = json_object_get(request, argument);
+	if (!json_is_object(item)) {
+		snprintf(err, err_size, "missing object argument '%s'", argument);
+		return NULL;
+	}
+	const char *name = json_string_value(json_object_get(item, "name"));
+	json_t *desired = switch_config_to_json(&sw->config);
+	json_t *items = json_object_get(desired, list);
+	if (!items) {
+		items = json_array();
+		json_object_set_new(desired, list, items);
+	}
+	if (name && find_named(items, name, NULL)) {
+		json_decref(desired);
+		snprintf(err, err_size, "%s '%s' exists", what, name);
+		return NULL;
+	}
+	json_array_append(items, item);
+	return edit_and_apply(sw, desired, err, err_size);
+}
+
 static json_t *command_port_add(struct loom_switch *sw, json_t *request,
 				char *err, size_t err_size)
 {
-	json_t *port = json_object_get(request, "port");
-	if (!json_is_object(port)) {
-		snprintf(err, err_size, "missing object argument 'port'");
-		return NULL;
-	}
-	const char *name = json_string_value(json_object_get(port, "name"));
-	json_t *desired = switch_config_to_json(&sw->config);
-	if (name && find_named(json_object_get(desired, "ports"), name, NULL)) {
-		json_decref(desired);
-		snprintf(err, err_size, "port '%s' exists", name);
-		return NULL;
-	}
-	json_array_append(json_object_get(desired, "ports"), port);
-	return edit_and_apply(sw, desired, err, err_size);
+	return add_named(sw, request, "port", "ports", "port", err, err_size);
 }
 
 /* Removes members and static MACs on `port` (and `vid` if vid >= 0) from
@@ -536,25 +551,8 @@ static json_t *command_port_set(struct loom_switch *sw, json_t *request,
 static json_t *command_bd_add(struct loom_switch *sw, json_t *request,
 			      char *err, size_t err_size)
 {
-	json_t *bd = json_object_get(request, "bd");
-	if (!json_is_object(bd)) {
-		snprintf(err, err_size, "missing object argument 'bd'");
-		return NULL;
-	}
-	const char *name = json_string_value(json_object_get(bd, "name"));
-	json_t *desired = switch_config_to_json(&sw->config);
-	json_t *bds = json_object_get(desired, "bridge_domains");
-	if (!bds) {
-		bds = json_array();
-		json_object_set_new(desired, "bridge_domains", bds);
-	}
-	if (name && find_named(bds, name, NULL)) {
-		json_decref(desired);
-		snprintf(err, err_size, "bridge domain '%s' exists", name);
-		return NULL;
-	}
-	json_array_append(bds, bd);
-	return edit_and_apply(sw, desired, err, err_size);
+	return add_named(sw, request, "bd", "bridge_domains", "bridge domain",
+			 err, err_size);
 }
 
 static json_t *command_bd_remove(struct loom_switch *sw, json_t *request,
