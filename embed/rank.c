@@ -223,30 +223,44 @@ static void grc_substrate(const struct embed_work *work, double *rank,
 	}
 }
 
-/* The same on the request: CPU demands and link bandwidths (a LAN counts
- * as links between every two of its endpoints). Small: dense matrix. */
-static void grc_request(const struct embed_request *request, double *rank)
+/* The request's bandwidth between every two virtual nodes (a LAN counts
+ * as links between every two of its endpoints), as a dense n x n matrix
+ * followed by 4n doubles of scratch, zeroed. NULL (and every rank 1) when
+ * memory is short. */
+static double *request_bandwidth_matrix(const struct embed_request *request,
+					double *rank)
 {
 	uint32_t n = request->node_count;
 	double *matrix = calloc((size_t)n * n + 4 * n, sizeof(double));
 	if (!matrix) {
 		for (uint32_t v = 0; v < n; v++)
 			rank[v] = 1;
-		return;
+		return NULL;
 	}
-	double *adjacent = matrix + (size_t)n * n, *c = adjacent + n,
-	       *next = c + n, total = 0;
-#define weight(i, j) matrix[(size_t)(i) * n + (j)]
 	for (uint32_t k = 0; k < request->link_count; k++) {
 		const struct embed_virtual_link *link = &request->links[k];
 		for (uint32_t a = 0; a < link->endpoint_count; a++)
 			for (uint32_t b = 0; b < link->endpoint_count; b++)
 				if (a != b)
-					weight(link->endpoints[a],
-					       link->endpoints[b]) +=
+					matrix[(size_t)link->endpoints[a] * n +
+					       link->endpoints[b]] +=
 						embed_amount_to_double(
 							link->bandwidth);
 	}
+	return matrix;
+}
+
+/* The same on the request: CPU demands and link bandwidths (a LAN counts
+ * as links between every two of its endpoints). Small: dense matrix. */
+static void grc_request(const struct embed_request *request, double *rank)
+{
+	uint32_t n = request->node_count;
+	double *matrix = request_bandwidth_matrix(request, rank);
+	if (!matrix)
+		return;
+	double *adjacent = matrix + (size_t)n * n, *c = adjacent + n,
+	       *next = c + n, total = 0;
+#define weight(i, j) matrix[(size_t)(i) * n + (j)]
 	for (uint32_t v = 0; v < n; v++) {
 		total += embed_amount_to_double(request->nodes[v].cpu);
 		adjacent[v] = 0;
@@ -364,25 +378,12 @@ static void noderank_substrate(const struct embed_work *work, double *rank,
 static void noderank_request(const struct embed_request *request, double *rank)
 {
 	uint32_t n = request->node_count;
-	double *matrix = calloc((size_t)n * n + 4 * n, sizeof(double));
-	if (!matrix) {
-		for (uint32_t v = 0; v < n; v++)
-			rank[v] = 1;
+	double *matrix = request_bandwidth_matrix(request, rank);
+	if (!matrix)
 		return;
-	}
 	double *h = matrix + (size_t)n * n, *next = h + n,
 	       *neighbour_h = next + n, total = 0;
 #define adjacency(i, j) matrix[(size_t)(i) * n + (j)]
-	for (uint32_t k = 0; k < request->link_count; k++) {
-		const struct embed_virtual_link *link = &request->links[k];
-		for (uint32_t a = 0; a < link->endpoint_count; a++)
-			for (uint32_t b = 0; b < link->endpoint_count; b++)
-				if (a != b)
-					adjacency(link->endpoints[a],
-						  link->endpoints[b]) +=
-						embed_amount_to_double(
-							link->bandwidth);
-	}
 	for (uint32_t v = 0; v < n; v++) {
 		double adjacent = 0;
 		for (uint32_t u = 0; u < n; u++)
