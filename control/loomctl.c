@@ -11,7 +11,6 @@
  * with its usage and help), the options, the token, and `switch`. The
  * global options may also follow the command. docs/loomctl.md is the
  * manual; the exit statuses are foreach_loomctl_exit's. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

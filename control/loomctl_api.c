@@ -8,7 +8,6 @@
  * A refusal is one line on stderr, "loomctl: WHAT: MESSAGE", with the
  * line and element of an XML error; with --json the server's error object
  * is printed on stdout as well, for scripts. */
-#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>

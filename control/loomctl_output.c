@@ -2,7 +2,6 @@
  * Every view reads the server's JSON defensively (a missing field prints
  * as "-"): the reply's shape is docs/api.md's, and a newer server may add
  * fields, which are then simply not shown (--json shows everything). */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
