@@ -321,6 +321,13 @@ static const char *const migrations[] = {
 	"  tenant INTEGER,"
 	"  vnet INTEGER,"
 	"  what TEXT NOT NULL);",
+	/* 1 -> 2: the operator's marks on substrate elements. */
+	"CREATE TABLE element_states ("
+	"  kind TEXT NOT NULL CHECK (kind IN ('node', 'link')),"
+	"  id TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  since INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, id)) WITHOUT ROWID;",
 };
 
 _Static_assert(COUNT(migrations) == INP_STORE_SCHEMA_VERSION,
@@ -1553,4 +1560,139 @@ int inp_store_tag_totals(struct inp_store *store,
 		      "SELECT substrate_link, count(*) FROM tag_reservations"
 		      " GROUP BY substrate_link ORDER BY substrate_link",
 		      tag_total_row, &walk);
+}
+
+/* ---- re-embedding ------------------------------------------------------ */
+
+int inp_store_vnet_replace(struct inp_store *store, int64_t tenant,
+			   int64_t id, struct inp_vnet *vnet)
+{
+	/* The record itself stays: only its slivers and reservations are
+	 * checked and replaced. */
+	struct inp_vnet checked = *vnet;
+	checked.name = (char *)"replacement";
+	checked.request = (char *)"";
+	checked.request_format = (char *)"";
+	if (reserve_check(store, &checked) < 0)
+		return -1;
+	bool *picked = calloc(vnet->tag_count + 1, sizeof(*picked));
+	if (!picked)
+		return fail(store, INP_STORE_NO_MEMORY, "out of memory");
+	for (uint32_t i = 0; i < vnet->tag_count; i++)
+		picked[i] = vnet->tags[i].tag == 0;
+	int64_t now = store_now(store);
+	if (begin(store, true) < 0)
+		goto fail;
+	sqlite3_stmt *statement = prepare(store,
+		"SELECT state FROM vnets WHERE id = ? AND tenant = ?");
+	if (!statement)
+		goto fail_rollback;
+	sqlite3_bind_int64(statement, 1, id);
+	sqlite3_bind_int64(statement, 2, tenant);
+	int result = sqlite3_step(statement);
+	bool reserved = result == SQLITE_ROW &&
+			column_enum(statement, 0, vnet_state_names,
+				    COUNT(vnet_state_names)) ==
+				INP_VNET_RESERVED;
+	sqlite3_finalize(statement);
+	if (result != SQLITE_ROW || !reserved) {
+		if (result == SQLITE_ROW || result == SQLITE_DONE)
+			fail(store, INP_STORE_NOT_FOUND,
+			     "no reserved VNet %lld", (long long)id);
+		else
+			fail_db(store, "replace");
+		goto fail_rollback;
+	}
+	if (exec_for_vnet(store, "DELETE FROM cpu_reservations WHERE vnet = ?",
+			  id, now) < 0 ||
+	    exec_for_vnet(store,
+			  "DELETE FROM bandwidth_reservations WHERE vnet = ?",
+			  id, now) < 0 ||
+	    exec_for_vnet(store, "DELETE FROM tag_reservations WHERE vnet = ?",
+			  id, now) < 0 ||
+	    exec_for_vnet(store, "DELETE FROM slivers WHERE vnet = ?", id,
+			  now) < 0 ||
+	    reserve_slivers(store, id, vnet) < 0 ||
+	    reserve_cpu(store, id, vnet) < 0 ||
+	    reserve_bandwidth(store, id, vnet) < 0 ||
+	    reserve_tags(store, id, vnet) < 0 ||
+	    exec_for_vnet(store, "UPDATE vnets SET updated = ?2 WHERE id = ?1",
+			  id, now) < 0 ||
+	    log_event(store, tenant, id,
+		      vnet->cpu_count ? "VNet re-embedded" :
+					"VNet failed: reservations released") <
+		    0)
+		goto fail_rollback;
+	if (commit(store) < 0)
+		goto fail;
+	free(picked);
+	return 0;
+fail_rollback:
+	rollback(store);
+fail:
+	for (uint32_t i = 0; i < vnet->tag_count; i++)
+		if (picked[i])
+			vnet->tags[i].tag = 0;
+	free(picked);
+	return -1;
+}
+
+/* ---- substrate element states ------------------------------------------- */
+
+int inp_store_element_set(struct inp_store *store, const char *kind,
+			  const char *id, bool down, const char *reason)
+{
+	if (!kind || (strcmp(kind, "node") && strcmp(kind, "link")) || !id ||
+	    !*id)
+		return fail(store, INP_STORE_INVALID,
+			    "an element is a node or a link with an id");
+	if (begin(store, true) < 0)
+		return -1;
+	sqlite3_stmt *statement = prepare(store,
+		down ? "INSERT OR REPLACE INTO element_states (kind, id,"
+		       " reason, since) VALUES (?, ?, ?, ?)" :
+		       "DELETE FROM element_states WHERE kind = ? AND id = ?");
+	if (!statement)
+		return rollback(store);
+	bind_text(statement, 1, kind);
+	bind_text(statement, 2, id);
+	if (down) {
+		bind_text(statement, 3, reason);
+		sqlite3_bind_int64(statement, 4, store_now(store));
+	}
+	if (run(statement) != SQLITE_DONE) {
+		fail_db(store, "element state");
+		return rollback(store);
+	}
+	char what[200];
+	snprintf(what, sizeof(what), "%s %.64s marked %s", kind, id,
+		 down ? "down" : "up");
+	if (log_event(store, 0, 0, what) < 0)
+		return rollback(store);
+	return commit(store);
+}
+
+int inp_store_element_list(struct inp_store *store,
+			   int (*fn)(void *context, const char *kind,
+				     const char *id, const char *reason),
+			   void *context)
+{
+	if (begin(store, false) < 0)
+		return -1;
+	sqlite3_stmt *statement = prepare(store,
+		"SELECT kind, id, reason FROM element_states ORDER BY kind, id");
+	if (!statement)
+		return rollback(store);
+	int result = SQLITE_DONE, rc = 0;
+	while (!rc && (result = sqlite3_step(statement)) == SQLITE_ROW)
+		rc = fn(context, (const char *)sqlite3_column_text(statement, 0),
+			(const char *)sqlite3_column_text(statement, 1),
+			(const char *)sqlite3_column_text(statement, 2));
+	sqlite3_finalize(statement);
+	if (!rc && result != SQLITE_DONE) {
+		fail_db(store, "element states");
+		return rollback(store);
+	}
+	commit(store);
+	return rc;
 }
