@@ -238,8 +238,17 @@ static json_t *command_version(struct loom_switch *sw, json_t *request,
 			       char *err, size_t err_size)
 {
 	(void)sw, (void)request, (void)err, (void)err_size;
-	return json_pack("{s:s, s:s}", "loom_switch", LOOM_VERSION, "dpdk",
-			 rte_version());
+	/* instance names this run of the switch: a controller that sees it
+	 * change knows the switch restarted (empty) and re-applies. */
+	static char instance[48];
+	if (!instance[0]) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(instance, sizeof(instance), "%d-%lld%09ld",
+			 (int)getpid(), (long long)now.tv_sec, now.tv_nsec);
+	}
+	return json_pack("{s:s, s:s, s:s}", "loom_switch", LOOM_VERSION,
+			 "dpdk", rte_version(), "instance", instance);
 }
 
 static json_t *command_show_config(struct loom_switch *sw, json_t *request,
