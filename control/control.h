@@ -560,7 +560,7 @@ const char *inp_tag_kind_name(enum inp_tag_kind kind);
 
 /* The schema version this code writes; a store at a higher version is
  * refused, a lower one migrated on open. */
-#define INP_STORE_SCHEMA_VERSION 1
+#define INP_STORE_SCHEMA_VERSION 2
 /* An API token: 32 random bytes as 64 hex digits (+ NUL). */
 #define INP_TOKEN_SIZE 65
 
@@ -726,26 +726,46 @@ int inp_store_tag_totals(struct inp_store *store,
 int inp_store_tag_free(struct inp_store *store, const char *substrate_link,
 		       uint32_t first, uint32_t last, uint32_t *tag);
 
+/* Operator marks on substrate elements (a node or link taken down for
+ * maintenance or after a failure), kept across restarts. kind is "node"
+ * or "link"; an element absent from the list is up. */
+int inp_store_element_set(struct inp_store *store, const char *kind,
+			  const char *id, bool down, const char *reason);
+int inp_store_element_list(struct inp_store *store,
+			   int (*fn)(void *context, const char *kind,
+				     const char *id, const char *reason),
+			   void *context);
+/* Replaces a reserved VNet's slivers and reservations with those of
+ * `vnet` (re-embedding), in one transaction: the old ones are dropped
+ * first, so a tag the VNet keeps on a link is free to be taken again. On
+ * failure (CAPACITY, TAG_TAKEN, NO_FREE_TAG, ...) nothing changes. */
+int inp_store_vnet_replace(struct inp_store *store, int64_t tenant,
+			   int64_t id, struct inp_vnet *vnet);
+
 /* ---- loom-inp: the InP daemon ---------------------------------------------
  *
- * The HTTP side of loom-inp (control/inp.c): a libmicrohttpd server with
- * one internal polling thread (so requests are served one at a time on
- * one store handle), JSON replies and structured errors
- * {"error": {"code", "message"}}. Every call but GET /v1/health needs
- * "Authorization: Bearer TOKEN" (inp_store_token_verify). Routes:
- *   GET    /v1/health
- *   POST   /v1/tenants {"name"} -> {"id", "name", "token"}  (operator)
- *   DELETE /v1/tenants/NAME                                (operator)
- *   POST   /v1/vnets[?dry_run=1]  body: the XML request
- *   GET    /v1/vnets, GET /v1/vnets/ID, DELETE /v1/vnets/ID
- * This slice does not provision: created VNets' slivers stay allocated /
- * pending_allocation.
+ * loom-inp: an HTTP API (libmicrohttpd; HTTPS with a configured
+ * certificate) with JSON replies and structured errors {"error": {"code",
+ * "message"}}. Every call but GET /v1/health and GET /metrics needs
+ * "Authorization: Bearer TOKEN" (inp_store_token_verify). It embeds VNets,
+ * reserves their resources in the store, and provisions them onto the
+ * substrate's switches (their `apply`), re-applying a switch that restarts
+ * and every live VNet after its own restart.
+ * docs/api.md has every route; inp_private.h how the files divide the work.
  *
  * The configuration (YAML, control/examples/inp.yaml) is written by
  * inp_config_load and read by inp_server_start. */
 #include "topo.h"
 
 #define INP_PATH_SIZE 256
+#define INP_SWITCH_NAMESPACES_MAX 256
+
+/* Where one substrate node's switch runs: its network namespace, so host
+ * attachments' veths are moved there ("" : the daemon's own). */
+struct inp_switch_namespace {
+	char node[64];
+	char netns[64];
+};
 
 struct inp_config {
 	char substrate[INP_PATH_SIZE];		/* required */
@@ -753,6 +773,24 @@ struct inp_config {
 	char listen_address[64];		/* default 127.0.0.1 */
 	uint16_t port;				/* default 7480; 0: ephemeral */
 	char operator_token_file[INP_PATH_SIZE]; /* "" : none */
+	/* tls: HTTPS when both are set (PEM files). */
+	char tls_certificate[INP_PATH_SIZE];
+	char tls_key[INP_PATH_SIZE];
+	/* lease: default and longest lease, seconds (1 day, 30 days). */
+	uint64_t lease_default, lease_max;
+	/* switches: the token the switches require ("" : none), how long a
+	 * call may take (ms, 2000), how often each switch is checked (ms,
+	 * 500), and the namespaces they run in. */
+	char switch_token[128];
+	unsigned switch_timeout_ms;
+	unsigned reconcile_interval_ms;
+	uint32_t switch_namespace_count;
+	struct inp_switch_namespace switch_namespaces[INP_SWITCH_NAMESPACES_MAX];
+	/* hosts: namespaces of host nodes are "<prefix>-v<id>-<node>". */
+	char host_prefix[32];                   /* default "loom" */
+	char vhost_directory[INP_PATH_SIZE];    /* default /run/loom/vhost */
+	char log_level[16];                     /* debug | info (default) |
+						 * warning | error */
 };
 
 /* Defaults, then the file's keys (substrate, store, listen, ...); relative
@@ -773,5 +811,59 @@ struct inp_server *inp_server_start(const struct inp_config *config,
 uint16_t inp_server_port(const struct inp_server *server);
 /* Stops serving (waits for the request in progress) and frees it all. */
 void inp_server_stop(struct inp_server *server);
+
+/* ---- Host nodes -----------------------------------------------------------
+ *
+ * A `host` virtual node is a network namespace with one interface per
+ * virtual link, each the end of a veth pair whose other end (the switch
+ * side) sits in the namespace of its substrate node's loom-switch, which
+ * then serves it as an af_packet port (provision_attachment: veth, peer,
+ * devargs). Built by running `ip` and `ethtool` (argv arrays, no shell);
+ * needs CAP_NET_ADMIN and CAP_SYS_ADMIN. Called by loom-inp; nothing here
+ * is remembered: the names say it all.
+ */
+#include <stdint.h>
+
+#define HOST_NAMESPACE_SIZE 64 /* loom-inp keeps namespace names in 64 bytes */
+
+/* One interface of a host node, read by host_create and host_delete. */
+struct host_interface {
+	const char *name;  /* inside the namespace, e.g. "eth0" (1..15 chars) */
+	const char *veth;  /* switch side, e.g. provision_attachment.veth */
+	/* Namespace side before renaming (provision_attachment.peer): may be
+	 * NULL; the kernel creates that end in the namespace directly, under
+	 * `name`, so no temporary name ever shows in the switch's. */
+	const char *peer;
+	bool has_mac;      /* false: the kernel's random MAC */
+	uint8_t mac[6];
+	uint32_t address_count;
+	const struct vnet_address *addresses; /* IPv4 and IPv6 */
+	uint32_t mtu;      /* both ends; 0: 1500 */
+};
+
+/* Creates namespace `namespace_name` (replacing a stale one of that name),
+ * one veth pair per interface: `veth` in switch_netns (NULL or "": stays
+ * in the caller's namespace), its peer in the new namespace named `name`,
+ * MAC and addresses set (IPv6 without duplicate address detection),
+ * offloads off on both ends (tx, rx, tso, gso, gro: a software switch sees
+ * frames as the wire would), both up, lo up. Returns 0, or -1 with the
+ * reason (the failing command and its stderr) in err; on failure nothing
+ * it made is left behind (an interface that was there before is kept). */
+int host_create(const char *namespace_name, const char *switch_netns,
+		const struct host_interface *interfaces, uint32_t count,
+		char *err, size_t err_size);
+/* Kills what still runs in the namespace, removes it and the switch-side
+ * veths; idempotent (0 when nothing is there). */
+int host_delete(const char *namespace_name, const char *switch_netns,
+		const struct host_interface *interfaces, uint32_t count,
+		char *err, size_t err_size);
+bool host_exists(const char *namespace_name);
+/* "<prefix>-v<vnet>-<node>" into out, characters outside [A-Za-z0-9_.-]
+ * replaced by '_'; a name longer than HOST_NAMESPACE_SIZE - 1 is cut and
+ * ends in "-<8 hex digits of its FNV-1a>" so that cut names stay
+ * distinct. Returns 0, or -1 when size < HOST_NAMESPACE_SIZE or an
+ * argument is NULL. */
+int host_namespace_name(const char *prefix, int64_t vnet, const char *node,
+			char *out, size_t size);
 
 #endif
