@@ -453,11 +453,6 @@ int host_create(const char *namespace_name, const char *switch_netns,
 			  HOST_NAMESPACE_SIZE - 1);
 		return -1;
 	}
-	if (netns_given(switch_netns) && !host_exists(switch_netns)) {
-		error_set(err, err_size, "switch namespace '%s' does not exist",
-			  switch_netns);
-		return -1;
-	}
 	if (netns_given(switch_netns) && !strcmp(switch_netns, namespace_name)) {
 		error_set(err, err_size, "namespace '%s' is the switch's",
 			  namespace_name);
@@ -469,6 +464,11 @@ int host_create(const char *namespace_name, const char *switch_netns,
 	}
 	if (interfaces_check(interfaces, count, err, err_size))
 		return -1;
+	if (netns_given(switch_netns) && !host_exists(switch_netns)) {
+		error_set(err, err_size, "switch namespace '%s' does not exist",
+			  switch_netns);
+		return -1;
+	}
 
 	/* A stale namespace of that name (a daemon that died half-way):
 	 * replaced. Its veths die with it (a pair goes as a whole). */
