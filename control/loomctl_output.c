@@ -141,6 +141,24 @@ void output_json(json_t *value)
 #define FIELD(object, key, buf) output_value(json_object_get(object, key), \
 					     buf, sizeof(buf))
 
+/* "198.18.1.1/24, fd00::1/64" from a JSON array of strings. */
+static const char *join_strings(json_t *array, char *buf, size_t size)
+{
+	size_t used = 0, i;
+	json_t *item;
+	buf[0] = '\0';
+	json_array_foreach(array, i, item) {
+		char value[256];
+		output_value(item, value, sizeof(value));
+		int n = snprintf(buf + used, size - used, "%s%s",
+				 used ? ", " : "", value);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
 /* "s1" from {"substrate_node": "s1"}, "s1--s2 s2--s3" from a link
  * placement's list, else the compact JSON. */
 static const char *placement_text(json_t *placement, char *buf, size_t size)
@@ -148,6 +166,9 @@ static const char *placement_text(json_t *placement, char *buf, size_t size)
 	json_t *node = json_object_get(placement, "substrate_node");
 	if (json_is_string(node))
 		return output_value(node, buf, size);
+	json_t *links = json_object_get(placement, "substrate_links");
+	if (json_is_array(links))
+		return join_strings(links, buf, size);
 	return output_value(placement, buf, size);
 }
 
@@ -192,24 +213,6 @@ void output_status(json_t *status)
 	printf("\n");
 	output_table_print(table, stdout);
 	output_table_free(table);
-}
-
-/* "198.18.1.1/24, fd00::1/64" from a JSON array of strings. */
-static const char *join_strings(json_t *array, char *buf, size_t size)
-{
-	size_t used = 0, i;
-	json_t *item;
-	buf[0] = '\0';
-	json_array_foreach(array, i, item) {
-		char value[256];
-		output_value(item, value, sizeof(value));
-		int n = snprintf(buf + used, size - used, "%s%s",
-				 used ? ", " : "", value);
-		if (n < 0 || (size_t)n >= size - used)
-			break;
-		used += (size_t)n;
-	}
-	return buf;
 }
 
 /* describe: node -> substrate node, its interfaces; link -> its hops
