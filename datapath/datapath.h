@@ -30,7 +30,6 @@
 
 #define DATAPATH_MAX_WORKERS 63
 #define DATAPATH_MAX_RX_PER_WORKER 64
-#define DATAPATH_TX_BUFFER 64
 
 struct capture;
 
@@ -71,12 +70,10 @@ struct worker {
 	struct vswitch_context context;
 	struct vswitch_counters *counters;
 	const struct datapath_table *table;
-	uint16_t tx_count[VSWITCH_MAX_PORTS];
-	uint32_t tx_pending; /* sum of tx_count */
-	struct rte_mbuf *tx[VSWITCH_MAX_PORTS][DATAPATH_TX_BUFFER];
-	/* Bytes buffered per port: a PMD may free an mbuf as soon as it is
-	 * sent, so bytes are summed when buffered. */
-	uint64_t tx_bytes[VSWITCH_MAX_PORTS];
+	/* The tx buffers are the pipeline's output, context.out: frames wait
+	 * there, with their bytes summed when they were buffered (a PMD may
+	 * free an mbuf as soon as it is sent), until a full burst is sent or
+	 * the drain timer fires. */
 	/* Cycle accounting: cycles spent on bursts that carried packets. */
 	uint64_t busy_cycles;
 	uint64_t packets;

@@ -4,8 +4,8 @@
  *     if a new table was published: drain tx buffers (they name ports of the
  *       old table), then take the new one;
  *     report a quiescent state (RCU);
- *     for each rx queue of this worker: rx burst, vswitch_process, move the
- *       outputs into per-port tx buffers, send full buffers;
+ *     for each rx queue of this worker: rx burst, vswitch_process (its
+ *       output is the per-port tx buffer), send full buffers;
  *     every drain period (by TSC): send what is buffered;
  *     after many empty polls: sleep, doubling up to idle_sleep_max_us.
  *
@@ -27,31 +27,31 @@
  * between bursts without paying a syscall. */
 #define WORKER_IDLE_POLLS 256
 
+/* Sends what the port's output buffer holds (it is not empty). */
 static void worker_send(struct worker *w, const struct datapath_table *table,
 			uint16_t port)
 {
-	uint16_t n = w->tx_count[port];
-	if (n == 0)
-		return;
-	w->tx_count[port] = 0;
-	w->tx_pending -= n;
+	struct vswitch_output *out = &w->context.out;
+	uint16_t n = out->count[port];
+	uint64_t bytes = out->bytes[port];
+	out->count[port] = 0;
+	out->bytes[port] = 0;
+	out->dirty &= ~(UINT64_C(1) << port);
 	const typeof(table->ports[0]) *p = &table->ports[port];
-	struct rte_mbuf **pkts = w->tx[port];
+	struct rte_mbuf **pkts = out->pkts[port];
 	if (unlikely(p->capture_tx))
 		capture_burst(p->capture_tx, pkts, n);
-	uint16_t sent = 0;
 	uint16_t queue = p->tx_queue[w->index];
-	if (p->tx_shared)
+	if (unlikely(p->tx_shared))
 		rte_spinlock_lock(p->tx_lock);
+	uint16_t sent = rte_eth_tx_burst(p->port_id, queue, pkts, n);
 	/* Retry a few times: a PMD may accept a burst in parts. */
-	for (int tries = 0; tries < 4 && sent < n; tries++)
+	for (int tries = 1; unlikely(sent < n) && tries < 4; tries++)
 		sent += rte_eth_tx_burst(p->port_id, queue, pkts + sent,
 					 (uint16_t)(n - sent));
-	if (p->tx_shared)
+	if (unlikely(p->tx_shared))
 		rte_spinlock_unlock(p->tx_lock);
 	uint64_t *pc = w->counters->port[port];
-	uint64_t bytes = w->tx_bytes[port];
-	w->tx_bytes[port] = 0;
 	pc[VSWITCH_PORT_tx_packets] += sent;
 	if (unlikely(sent < n)) {
 		w->counters->drops[VSWITCH_DROP_tx_full] += n - sent;
@@ -65,37 +65,27 @@ static void worker_send(struct worker *w, const struct datapath_table *table,
 
 static void worker_drain(struct worker *w, const struct datapath_table *table)
 {
-	for (uint16_t port = 0; port < VSWITCH_MAX_PORTS; port++)
-		if (w->tx_count[port])
-			worker_send(w, table, port);
+	uint64_t dirty = w->context.out.dirty;
+	while (dirty) {
+		uint16_t port = (uint16_t)__builtin_ctzll(dirty);
+		dirty &= dirty - 1;
+		worker_send(w, table, port);
+	}
 }
 
-/* Moves the pipeline's output into the tx buffers; sends full ones. */
-static void worker_collect(struct worker *w, const struct datapath_table *table)
+/* After a burst: sends the ports that have a full burst buffered, so that
+ * every port has room for the next call's output (VSWITCH_OUTPUT_MAX). */
+static inline void worker_send_full(struct worker *w,
+				    const struct datapath_table *table)
 {
 	struct vswitch_output *out = &w->context.out;
 	uint64_t dirty = out->dirty;
 	while (dirty) {
 		uint16_t port = (uint16_t)__builtin_ctzll(dirty);
 		dirty &= dirty - 1;
-		uint16_t n = out->count[port];
-		out->count[port] = 0;
-		if (w->tx_count[port] + n > DATAPATH_TX_BUFFER)
-			worker_send(w, table, port);
-		uint16_t base = w->tx_count[port];
-		uint64_t bytes = 0;
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = out->pkts[port][i];
-			w->tx[port][base + i] = m;
-			bytes += rte_pktmbuf_pkt_len(m);
-		}
-		w->tx_bytes[port] += bytes;
-		w->tx_count[port] = (uint16_t)(base + n);
-		w->tx_pending += n;
-		if (w->tx_count[port] >= VSWITCH_BURST)
+		if (out->count[port] >= VSWITCH_BURST)
 			worker_send(w, table, port);
 	}
-	out->dirty = 0;
 }
 
 int worker_main(void *arg)
@@ -116,12 +106,14 @@ int worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(sw->rcu, w->index);
 	rte_rcu_qsbr_thread_online(sw->rcu, w->index);
 
+	uint64_t start = rte_rdtsc();
+	bool busy = false;
 	while (!w->stop) {
 		/* Buffered frames name ports of the table they were switched
 		 * under, so a quiescent state is reported (and a newer table
 		 * taken) only when nothing is buffered; the drain period
 		 * bounds how long a grace period waits. */
-		if (w->tx_pending == 0) {
+		if (w->context.out.dirty == 0) {
 			rte_rcu_qsbr_quiescent(sw->rcu, w->index);
 			w->table = __atomic_load_n(&sw->published,
 						   __ATOMIC_ACQUIRE);
@@ -130,11 +122,15 @@ int worker_main(void *arg)
 		w->context.fdb = table->fdb;
 		w->iterations++;
 
-		/* One TSC read per iteration serves the busy-cycle count,
-		 * the policers' clock and the drain timer. */
+		/* One TSC read per iteration serves the busy-cycle count
+		 * (of the previous iteration), the policers' clock and the
+		 * drain timer. */
+		uint64_t now = rte_rdtsc();
+		if (busy)
+			w->busy_cycles += now - start;
+		start = now;
+		w->context.now = now;
 		uint32_t received = 0;
-		uint64_t start = rte_rdtsc();
-		w->context.now = start;
 		for (unsigned r = 0; r < table->workers[w->index].n_rx; r++) {
 			const struct worker_rx *rx = &table->workers[w->index].rx[r];
 			struct rte_mbuf *pkts[VSWITCH_BURST];
@@ -148,13 +144,11 @@ int worker_main(void *arg)
 					      pkts, n);
 			vswitch_process(&w->context, table->vswitch, rx->port,
 					pkts, n);
-			worker_collect(w, table);
-			w->packets += n;
+			worker_send_full(w, table);
 		}
+		w->packets += received;
+		busy = received != 0;
 
-		uint64_t now = rte_rdtsc();
-		if (received)
-			w->busy_cycles += now - start;
 		if (now - last_drain >= drain_cycles) {
 			worker_drain(w, table);
 			last_drain = now;
@@ -173,6 +167,7 @@ int worker_main(void *arg)
 			if (sleep_us < sleep_max_us)
 				sleep_us = sleep_us * 2 > sleep_max_us ? sleep_max_us
 								       : sleep_us * 2;
+			start = rte_rdtsc();
 		}
 	}
 	if (w->table)

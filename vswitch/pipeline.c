@@ -185,6 +185,7 @@ member_emit(struct vswitch_context *ctx,
 	struct vswitch_output *o = &ctx->out;
 	uint16_t port = out->port;
 	o->pkts[port][o->count[port]++] = m;
+	o->bytes[port] += rte_pktmbuf_pkt_len(m);
 	o->dirty |= UINT64_C(1) << port;
 	run_add(ctx->counters->member, tx_run, out->id, rte_pktmbuf_pkt_len(m),
 		VSWITCH_MEMBER_tx_packets, VSWITCH_MEMBER_tx_bytes);
@@ -283,6 +284,7 @@ static void underlay_arp(struct vswitch_context *ctx,
 	case VXLAN_ARP_reply: {
 		struct vswitch_output *o = &ctx->out;
 		o->pkts[in_port][o->count[in_port]++] = m;
+		o->bytes[in_port] += rte_pktmbuf_pkt_len(m);
 		o->dirty |= UINT64_C(1) << in_port;
 		return;
 	}

@@ -503,15 +503,21 @@ vswitch_table_bd(const struct vswitch_table *table, uint16_t id)
 
 /* ---- Pipeline -------------------------------------------------------------
  * One context per worker. The pipeline reads the table and the FDB, learns
- * into the FDB, counts into the worker's counters, and leaves its output in
- * `out`: per output port index, the frames to send (at most one copy of
- * each input frame per port, so VSWITCH_BURST slots suffice per call). The
- * datapath sends them and clears `out`.
+ * into the FDB, counts into the worker's counters, and appends its output
+ * to `out`: per output port index, the frames to send and their bytes (at
+ * most one copy of each input frame per port, so a call appends at most
+ * VSWITCH_BURST frames to a port). `out` is also the datapath's tx buffer:
+ * frames stay there across calls until the datapath sends them (a full
+ * burst at once, the rest when its drain timer fires), so the datapath
+ * must call with at most VSWITCH_OUTPUT_MAX - VSWITCH_BURST frames in any
+ * port's slots. Written by the pipeline and the datapath of one worker.
  */
+#define VSWITCH_OUTPUT_MAX (2 * VSWITCH_BURST)
 struct vswitch_output {
 	uint64_t dirty; /* bit i: port i has frames */
 	uint16_t count[VSWITCH_MAX_PORTS];
-	struct rte_mbuf *pkts[VSWITCH_MAX_PORTS][VSWITCH_BURST];
+	uint64_t bytes[VSWITCH_MAX_PORTS]; /* of the frames in pkts */
+	struct rte_mbuf *pkts[VSWITCH_MAX_PORTS][VSWITCH_OUTPUT_MAX];
 };
 
 /* What a worker hands to the control thread: an underlay ARP sender to
