@@ -203,5 +203,13 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 			bd->members[bd->n_members++] = ms->id;
 		}
 	}
+	for (unsigned id = 1; id <= table->max_member_id; id++) {
+		struct vswitch_member *member = &table->members[id];
+		const struct policer_profile *out = member->policer[POLICER_OUT];
+		if (member->id)
+			member->rewrites = member->egress.push ||
+					   member->kind == VSWITCH_MEMBER_KIND_TUNNEL ||
+					   (out && out->action != POLICER_drop);
+	}
 	return table;
 }

@@ -31,36 +31,112 @@ static inline void count_drop(struct vswitch_context *ctx, struct rte_mbuf *m,
 
 /* Counting runs: consecutive frames of one member are counted with one
  * update, so a burst of one flow costs one counter write, not one per
- * frame. */
-struct counter_run {
-	uint16_t member;
+ * frame. The runs live in vswitch_process's locals for a burst. */
+
+/* Frames in from one member: its rx counters and its BD's packets and
+ * bytes. */
+struct rx_run {
+	uint16_t member; /* 0 = none yet */
 	uint32_t packets;
 	uint64_t bytes;
 };
 
-static inline void run_flush(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
-			     struct counter_run *run, unsigned packets_index,
-			     unsigned bytes_index)
+static inline void rx_run_end(struct vswitch_counters *counters,
+			      const struct vswitch_table *table,
+			      struct rx_run *run)
 {
-	if (run->packets) {
-		counters[run->member][packets_index] += run->packets;
-		counters[run->member][bytes_index] += run->bytes;
-	}
+	if (!run->packets)
+		return;
+	uint64_t *mc = counters->member[run->member];
+	uint64_t *bc = counters->bd[table->members[run->member].bd];
+	mc[VSWITCH_MEMBER_rx_packets] += run->packets;
+	mc[VSWITCH_MEMBER_rx_bytes] += run->bytes;
+	bc[VSWITCH_BD_packets] += run->packets;
+	bc[VSWITCH_BD_bytes] += run->bytes;
 	run->packets = 0;
 	run->bytes = 0;
 }
 
-static inline void run_add(uint64_t (*counters)[VSWITCH_MEMBER_COUNTER_MAX],
-			   struct counter_run *run, uint16_t member,
-			   uint32_t bytes, unsigned packets_index,
-			   unsigned bytes_index)
+static inline void rx_run_add(struct vswitch_counters *counters,
+			      const struct vswitch_table *table,
+			      struct rx_run *run, uint16_t member,
+			      uint32_t bytes)
 {
 	if (unlikely(run->member != member)) {
-		run_flush(counters, run, packets_index, bytes_index);
+		rx_run_end(counters, table, run);
 		run->member = member;
 	}
 	run->packets++;
 	run->bytes += bytes;
+}
+
+/* Frames of one BD forwarded as unicast. */
+struct unicast_run {
+	uint16_t bd;
+	uint32_t packets;
+};
+
+static inline void unicast_run_end(struct vswitch_counters *counters,
+				   struct unicast_run *run)
+{
+	if (run->packets)
+		counters->bd[run->bd][VSWITCH_BD_unicast] += run->packets;
+	run->packets = 0;
+}
+
+static inline void unicast_run_add(struct vswitch_counters *counters,
+				   struct unicast_run *run, uint16_t bd)
+{
+	if (unlikely(run->bd != bd)) {
+		unicast_run_end(counters, run);
+		run->bd = bd;
+	}
+	run->packets++;
+}
+
+/* Frames out through one member: its tx counters, and its port's slot
+ * count and bytes in ctx->out, kept here while the run lasts and written
+ * back when it ends. Every frame put in ctx->out goes through the run
+ * (tx_run_end before anything else writes there), so `count` is the
+ * truth while the run lasts. */
+struct tx_run {
+	uint16_t member; /* 0 = none */
+	uint16_t port;
+	uint16_t count;  /* ctx->out.count[port] */
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+static inline void tx_run_end(struct vswitch_context *ctx, struct tx_run *run)
+{
+	if (!run->packets)
+		return;
+	struct vswitch_output *o = &ctx->out;
+	uint64_t *mc = ctx->counters->member[run->member];
+	o->count[run->port] = run->count;
+	o->bytes[run->port] += run->bytes;
+	o->dirty |= UINT64_C(1) << run->port;
+	mc[VSWITCH_MEMBER_tx_packets] += run->packets;
+	mc[VSWITCH_MEMBER_tx_bytes] += run->bytes;
+	run->member = 0;
+	run->packets = 0;
+	run->bytes = 0;
+}
+
+static inline void tx_run_append(struct vswitch_context *ctx,
+				 struct tx_run *run,
+				 const struct vswitch_member *out,
+				 struct rte_mbuf *m)
+{
+	if (unlikely(run->member != out->id)) {
+		tx_run_end(ctx, run);
+		run->member = out->id;
+		run->port = out->port;
+		run->count = ctx->out.count[out->port];
+	}
+	ctx->out.pkts[run->port][run->count++] = m;
+	run->packets++;
+	run->bytes += rte_pktmbuf_pkt_len(m);
 }
 
 /* Puts the frame in the output slot of the member's port, in the
@@ -146,12 +222,9 @@ static inline bool tunnel_encap(struct vswitch_context *ctx,
 }
 
 static inline __attribute__((always_inline)) void
-member_emit(struct vswitch_context *ctx,
-			       const struct vswitch_table *table,
-			       struct counter_run *tx_run,
-			       const struct vswitch_member *out,
-			       struct rte_mbuf *m,
-			       const struct vlan_classification *in)
+member_emit(struct vswitch_context *ctx, const struct vswitch_table *table,
+	    struct tx_run *tx_run, const struct vswitch_member *out,
+	    struct rte_mbuf *m, const struct vlan_classification *in)
 {
 	enum police_verdict police = POLICE_pass;
 	if (unlikely(out->policer[POLICER_OUT])) {
@@ -182,19 +255,13 @@ member_emit(struct vswitch_context *ctx,
 	if (unlikely(police == POLICE_mark))
 		frame_mark(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
 			   out->policer[POLICER_OUT]);
-	struct vswitch_output *o = &ctx->out;
-	uint16_t port = out->port;
-	o->pkts[port][o->count[port]++] = m;
-	o->bytes[port] += rte_pktmbuf_pkt_len(m);
-	o->dirty |= UINT64_C(1) << port;
-	run_add(ctx->counters->member, tx_run, out->id, rte_pktmbuf_pkt_len(m),
-		VSWITCH_MEMBER_tx_packets, VSWITCH_MEMBER_tx_bytes);
+	tx_run_append(ctx, tx_run, out, m);
 }
 
 /* One copy to every other member of the BD, exactly once each. Members
  * that send the frame as received share it by reference count; each one
  * that rewrites its tags gets a private copy. */
-static void bd_flood(struct vswitch_context *ctx, struct counter_run *tx_run,
+static void bd_flood(struct vswitch_context *ctx, struct tx_run *tx_run,
 		     const struct vswitch_table *table,
 		     const struct vswitch_bd *bd,
 		     const struct vswitch_member *in, struct rte_mbuf *m,
@@ -254,27 +321,11 @@ static void bd_flood(struct vswitch_context *ctx, struct counter_run *tx_run,
 			member_emit(ctx, table, tx_run, targets[i], m, vlan);
 }
 
-/* Ends a run of input frames of one member: member and BD counters. */
-static inline void bd_run_flush(struct vswitch_counters *counters,
-				const struct vswitch_table *table,
-				struct counter_run *run, uint64_t *unicast)
-{
-	if (!run->packets)
-		return;
-	uint64_t *bc = counters->bd[table->members[run->member].bd];
-	bc[VSWITCH_BD_packets] += run->packets;
-	bc[VSWITCH_BD_bytes] += run->bytes;
-	bc[VSWITCH_BD_unicast] += *unicast;
-	run_flush(counters->member, run, VSWITCH_MEMBER_rx_packets,
-		  VSWITCH_MEMBER_rx_bytes);
-	*unicast = 0;
-}
-
 /* Underlay ARP: requests for our address are answered in place and sent
  * back; replies to us go to the control thread's neighbour table. */
 static void underlay_arp(struct vswitch_context *ctx,
 			 const struct vswitch_table *table, uint16_t in_port,
-			 struct rte_mbuf *m)
+			 struct rte_mbuf *m, struct tx_run *tx_run)
 {
 	struct vxlan_arp arp;
 	enum vxlan_arp_verdict verdict = vxlan_arp_handle(
@@ -283,6 +334,7 @@ static void underlay_arp(struct vswitch_context *ctx,
 	switch (verdict) {
 	case VXLAN_ARP_reply: {
 		struct vswitch_output *o = &ctx->out;
+		tx_run_end(ctx, tx_run); /* it may hold in_port's count */
 		o->pkts[in_port][o->count[in_port]++] = m;
 		o->bytes[in_port] += rte_pktmbuf_pkt_len(m);
 		o->dirty |= UINT64_C(1) << in_port;
@@ -309,7 +361,8 @@ static void underlay_arp(struct vswitch_context *ctx,
  * Returns whether c now classifies an inner frame to switch. */
 static bool underlay_input(struct vswitch_context *ctx,
 			   const struct vswitch_table *table, uint16_t in_port,
-			   struct rte_mbuf *m, struct classification *c)
+			   struct rte_mbuf *m, struct classification *c,
+			   struct tx_run *tx_run)
 {
 	struct vxlan_decap_result decap = { 0 };
 	enum vxlan_decap_verdict verdict;
@@ -317,7 +370,7 @@ static bool underlay_input(struct vswitch_context *ctx,
 			  rte_pktmbuf_data_len(m), c, &decap, &verdict);
 	if (!c->member) {
 		if (verdict == VXLAN_DECAP_arp)
-			underlay_arp(ctx, table, in_port, m);
+			underlay_arp(ctx, table, in_port, m, tx_run);
 		else
 			count_drop(ctx, m, c->drop, 0, 0);
 		return false;
@@ -366,120 +419,87 @@ flow_cache_slot(struct flow_cache_entry *cache, uint64_t source_key,
 	return &cache[(hash ^ (hash >> 31)) >> (64 - 12)];
 }
 
-void vswitch_process(struct vswitch_context *ctx,
-		     const struct vswitch_table *table, uint16_t in_port,
-		     struct rte_mbuf **pkts, uint16_t n)
+/* Input policing of a frame from `in`: false when it was dropped. A mark
+ * goes on the frame as received, and on any tag an output member writes
+ * from the classification. */
+static inline bool input_police(struct vswitch_context *ctx,
+				const struct vswitch_member *in,
+				struct rte_mbuf *m, struct classification *c)
 {
-	const struct vswitch_port *port = &table->ports[in_port];
-	struct vswitch_counters *counters = ctx->counters;
-	uint64_t source_keys[VSWITCH_BURST], destination_keys[VSWITCH_BURST];
-	uint64_t lookup_keys[2 * VSWITCH_BURST];
-	struct fdb_result results[2 * VSWITCH_BURST];
+	enum police_verdict police = member_police(ctx, in, POLICER_IN, m);
+	if (police == POLICE_drop)
+		return false;
+	if (police == POLICE_mark) {
+		const struct policer_profile *profile = in->policer[POLICER_IN];
+		frame_mark(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+			   profile);
+		if (profile->action == POLICER_mark_pcp)
+			c->vlan.pcp = profile->mark;
+	}
+	return true;
+}
+
+/* The counting runs of one burst. */
+struct burst_runs {
+	struct rx_run rx;
+	struct unicast_run unicast;
+	struct tx_run tx;
+};
+
+/* Frames of a burst from its first flow-cache miss on, kept in order for
+ * the FDB's bulk lookup and then switched one at a time. */
+struct deferred {
+	uint16_t k;         /* frames */
+	uint16_t n_lookups; /* of them not answered by the flow cache */
 	struct rte_mbuf *frames[VSWITCH_BURST];
 	struct classification classes[VSWITCH_BURST];
+	uint64_t source_keys[VSWITCH_BURST];
+	uint64_t destination_keys[VSWITCH_BURST];
 	uint16_t cached[VSWITCH_BURST]; /* output member from the cache, 0 */
 	uint8_t slot[VSWITCH_BURST];    /* lookup slot, UINT8_MAX on a hit */
-	uint16_t k = 0, n_lookups = 0;
+	uint64_t lookup_keys[2 * VSWITCH_BURST]; /* sources, destinations */
+};
+
+/* Switches the deferred frames: one bulk lookup for those the cache did
+ * not answer, then each in order: learn its source if needed, then
+ * unicast or flood. */
+static __attribute__((noinline)) void
+switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
+		struct deferred *d, struct burst_runs *runs, uint64_t stamp)
+{
+	struct vswitch_counters *counters = ctx->counters;
 	struct flow_cache_entry *cache = ctx->flow_cache;
-	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
-			 UINT64_C(1) << 63;
-
-	uint64_t rx_bytes = 0;
-	for (uint16_t i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
-		rx_bytes += rte_pktmbuf_pkt_len(m);
-		struct classification *c = &classes[k];
-		if (unlikely(table->vxlan && in_port == table->underlay_port)) {
-			if (!underlay_input(ctx, table, in_port, m, c))
-				continue;
-			data = rte_pktmbuf_mtod(m, const uint8_t *);
-		} else {
-			classify_frame(table, port, data, rte_pktmbuf_data_len(m), c);
-			if (unlikely(!c->member)) {
-				count_drop(ctx, m, c->drop, 0, 0);
-				continue;
-			}
-		}
-		uint64_t source_key = fdb_key_source(c->bd, data);
-		uint64_t destination_key = fdb_key_destination(c->bd, data);
-		source_keys[k] = source_key;
-		destination_keys[k] = destination_key;
-		cached[k] = 0;
-		if (cache) {
-			const struct flow_cache_entry *e =
-				flow_cache_slot(cache, source_key, destination_key);
-			if (e->stamp == stamp && e->source_key == source_key &&
-			    e->destination_key == destination_key &&
-			    e->in_member == c->member &&
-			    e->inner_tags == c->vlan.inner_tags)
-				cached[k] = e->out_member;
-		}
-		if (cached[k]) {
-			slot[k] = UINT8_MAX;
-		} else {
-			slot[k] = (uint8_t)n_lookups;
-			lookup_keys[n_lookups++] = source_key;
-		}
-		frames[k++] = m;
-	}
-	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
-	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
-	ctx->flow_cache_hits += k - n_lookups;
-	ctx->flow_cache_misses += n_lookups;
-	if (k == 0)
-		return;
+	struct fdb_result results[2 * VSWITCH_BURST];
+	uint16_t k = d->k, n_lookups = d->n_lookups;
+	const uint64_t *source_keys = d->source_keys;
+	const uint64_t *destination_keys = d->destination_keys;
 
 	/* One bulk lookup for the frames the cache did not answer: sources
 	 * then destinations, contiguous. */
 	if (n_lookups) {
 		for (uint16_t i = 0; i < k; i++)
-			if (slot[i] != UINT8_MAX)
-				lookup_keys[n_lookups + slot[i]] = destination_keys[i];
-		fdb_lookup_bulk(ctx->fdb, lookup_keys, 2u * n_lookups, results);
+			if (d->slot[i] != UINT8_MAX)
+				d->lookup_keys[n_lookups + d->slot[i]] =
+					destination_keys[i];
+		fdb_lookup_bulk(ctx->fdb, d->lookup_keys, 2u * n_lookups,
+				results);
 	}
 
-	struct counter_run rx_run = { 0, 0, 0 }, tx_run = { 0, 0, 0 };
-	/* BD counters follow the input member: one run serves both. */
-	uint64_t run_unicast = 0;
 	uint64_t learned_keys[VSWITCH_BURST];
 	unsigned n_learned = 0;
 	for (uint16_t i = 0; i < k; i++) {
-		struct rte_mbuf *m = frames[i];
-		struct classification *c = &classes[i];
+		struct rte_mbuf *m = d->frames[i];
+		struct classification *c = &d->classes[i];
 		const struct vswitch_member *in = &table->members[c->member];
 		const struct vswitch_bd *bd = &table->bds[c->bd];
 		uint64_t *bc = counters->bd[bd->id];
-		uint32_t length = rte_pktmbuf_pkt_len(m);
-		if (unlikely(rx_run.member != in->id)) {
-			bd_run_flush(counters, table, &rx_run, &run_unicast);
-			rx_run.member = in->id;
-		}
-		rx_run.packets++;
-		rx_run.bytes += length;
-		if (unlikely(in->policer[POLICER_IN])) {
-			enum police_verdict police =
-				member_police(ctx, in, POLICER_IN, m);
-			if (police == POLICE_drop)
-				continue;
-			if (police == POLICE_mark) {
-				/* On the frame as received, and on any tag an
-				 * output member writes from the classification. */
-				const struct policer_profile *profile =
-					in->policer[POLICER_IN];
-				frame_mark(rte_pktmbuf_mtod(m, uint8_t *),
-					   rte_pktmbuf_data_len(m), profile);
-				if (profile->action == POLICER_mark_pcp)
-					c->vlan.pcp = profile->mark;
-			}
-		}
+		if (unlikely(in->policer[POLICER_IN]) &&
+		    !input_police(ctx, in, m, c))
+			continue;
 
 		struct fdb_result own[2];
 		const struct fdb_result *src, *dst_result;
-		if (cached[i]) {
+		if (d->cached[i]) {
 			/* A MAC learned earlier in this burst may change the
 			 * decision: look such a frame up after all. */
 			bool stale = false;
@@ -487,9 +507,10 @@ void vswitch_process(struct vswitch_context *ctx,
 				stale |= learned_keys[l] == source_keys[i] ||
 					 learned_keys[l] == destination_keys[i];
 			if (likely(!stale)) {
-				run_unicast++;
-				member_emit(ctx, table, &tx_run,
-					    &table->members[cached[i]], m, &c->vlan);
+				unicast_run_add(counters, &runs->unicast, bd->id);
+				member_emit(ctx, table, &runs->tx,
+					    &table->members[d->cached[i]], m,
+					    &c->vlan);
 				continue;
 			}
 			uint64_t pair[2] = { source_keys[i], destination_keys[i] };
@@ -497,8 +518,8 @@ void vswitch_process(struct vswitch_context *ctx,
 			src = &own[0];
 			dst_result = &own[1];
 		} else {
-			src = &results[slot[i]];
-			dst_result = &results[n_lookups + slot[i]];
+			src = &results[d->slot[i]];
+			dst_result = &results[n_lookups + d->slot[i]];
 		}
 
 		/* Learn the source. */
@@ -515,7 +536,7 @@ void vswitch_process(struct vswitch_context *ctx,
 				if (learned == FDB_LEARN_learned ||
 				    learned == FDB_LEARN_moved) {
 					burst_see_learned(source_keys, destination_keys,
-							  slot, n_lookups, results, k,
+							  d->slot, n_lookups, results, k,
 							  i, in->id);
 					learned_keys[n_learned++] = source_keys[i];
 					if (destination_keys[i] == source_keys[i]) {
@@ -568,19 +589,115 @@ void vswitch_process(struct vswitch_context *ctx,
 						.source_key = source_keys[i],
 						.destination_key = destination_keys[i],
 						.stamp = stamp,
-						.in_member = in->id,
+						.input = in->id |
+							 (uint32_t)c->vlan.inner_tags << 16,
 						.out_member = out->id,
-						.inner_tags = c->vlan.inner_tags,
 					};
 				}
-				run_unicast++;
-				member_emit(ctx, table, &tx_run, out, m, &c->vlan);
+				unicast_run_add(counters, &runs->unicast, bd->id);
+				member_emit(ctx, table, &runs->tx, out, m, &c->vlan);
 				continue;
 			}
 		}
-		bd_flood(ctx, &tx_run, table, bd, in, m, &c->vlan);
+		bd_flood(ctx, &runs->tx, table, bd, in, m, &c->vlan);
 	}
-	bd_run_flush(counters, table, &rx_run, &run_unicast);
-	run_flush(counters->member, &tx_run, VSWITCH_MEMBER_tx_packets,
-		  VSWITCH_MEMBER_tx_bytes);
+}
+
+/* How far ahead of the frame being classified its data is prefetched. */
+#define PREFETCH_AHEAD 4
+
+/* One pass classifies each frame and asks the flow cache. A frame the
+ * cache answers, with nothing before it left waiting, is switched at once
+ * (switching frames one at a time in order is then what happens); from
+ * the first miss on, frames wait for switch_deferred, which looks the
+ * misses up in bulk and switches them all in order. Counters are summed
+ * in runs (locals) and written once per run. */
+void vswitch_process(struct vswitch_context *ctx,
+		     const struct vswitch_table *table, uint16_t in_port,
+		     struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct vswitch_port *port = &table->ports[in_port];
+	const struct vswitch_member *members = table->members;
+	struct vswitch_counters *counters = ctx->counters;
+	struct flow_cache_entry *cache = ctx->flow_cache;
+	bool underlay = table->vxlan && in_port == table->underlay_port;
+	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
+			 UINT64_C(1) << 63;
+	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
+	struct deferred d;
+	d.k = 0;
+	d.n_lookups = 0;
+	uint64_t rx_bytes = 0;
+	uint32_t hits = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD],
+						       void *));
+		rx_bytes += rte_pktmbuf_pkt_len(m);
+		struct classification c;
+		if (unlikely(underlay)) {
+			if (!underlay_input(ctx, table, in_port, m, &c, &runs.tx))
+				continue;
+		} else {
+			classify_frame(table, port, rte_pktmbuf_mtod(m, const uint8_t *),
+				       rte_pktmbuf_data_len(m), &c);
+			if (unlikely(!c.member)) {
+				count_drop(ctx, m, c.drop, 0, 0);
+				continue;
+			}
+		}
+		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+		rx_run_add(counters, table, &runs.rx, c.member,
+			   rte_pktmbuf_pkt_len(m));
+		uint64_t source_key = fdb_key_source(c.bd, data);
+		uint64_t destination_key = fdb_key_destination(c.bd, data);
+		uint16_t out_member = 0;
+		if (likely(cache != NULL)) {
+			const struct flow_cache_entry *e =
+				flow_cache_slot(cache, source_key, destination_key);
+			if (e->stamp == stamp && e->source_key == source_key &&
+			    e->destination_key == destination_key &&
+			    e->input == (c.member | (uint32_t)c.vlan.inner_tags << 16))
+				out_member = e->out_member;
+		}
+		hits += out_member != 0;
+		if (likely(out_member && d.k == 0)) {
+			const struct vswitch_member *in = &members[c.member];
+			if (unlikely(in->policer[POLICER_IN]) &&
+			    !input_police(ctx, in, m, &c))
+				continue;
+			unicast_run_add(counters, &runs.unicast, c.bd);
+			member_emit(ctx, table, &runs.tx, &members[out_member], m,
+				    &c.vlan);
+			continue;
+		}
+		uint16_t k = d.k++;
+		d.frames[k] = m;
+		d.classes[k] = c;
+		d.source_keys[k] = source_key;
+		d.destination_keys[k] = destination_key;
+		d.cached[k] = out_member;
+		if (out_member) {
+			d.slot[k] = UINT8_MAX;
+		} else {
+			d.slot[k] = (uint8_t)d.n_lookups;
+			d.lookup_keys[d.n_lookups++] = source_key;
+		}
+	}
+	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
+	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
+	ctx->flow_cache_hits += hits;
+	ctx->flow_cache_misses += d.n_lookups;
+
+	if (unlikely(d.k)) {
+		/* A copy, so that `runs` itself stays in registers. */
+		struct burst_runs deferred_runs = runs;
+		switch_deferred(ctx, table, &d, &deferred_runs, stamp);
+		runs = deferred_runs;
+	}
+	rx_run_end(counters, table, &runs.rx);
+	unicast_run_end(counters, &runs.unicast);
+	tx_run_end(ctx, &runs.tx);
 }

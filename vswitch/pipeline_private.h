@@ -8,24 +8,51 @@
 
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
-/* FDB keys straight from the frame: one unaligned 8-byte load and a byte
- * swap each (the frame has at least 14 bytes). */
-static inline uint64_t fdb_key_destination(uint16_t bd, const uint8_t *frame)
+/* MACs straight from the frame as 48-bit numbers (FDB keys without the
+ * BD): one unaligned 8-byte load and a byte swap each (the frame has at
+ * least 14 bytes). */
+static inline uint64_t frame_destination_mac(const uint8_t *frame)
 {
 	uint64_t word;
 	memcpy(&word, frame, 8); /* dst[0..5] src[0..1] */
-	return ((uint64_t)bd << 48) | (rte_be_to_cpu_64(word) >> 16);
+	return rte_be_to_cpu_64(word) >> 16;
+}
+
+static inline uint64_t frame_source_mac(const uint8_t *frame)
+{
+	uint64_t word;
+	memcpy(&word, frame + 4, 8); /* dst[4..5] src[0..5] */
+	return rte_be_to_cpu_64(word) & UINT64_C(0xffffffffffff);
+}
+
+#define MAC_GROUP_BIT (UINT64_C(1) << 40) /* I/G bit of the first byte */
+
+static inline uint64_t fdb_key_destination(uint16_t bd, const uint8_t *frame)
+{
+	return ((uint64_t)bd << 48) | frame_destination_mac(frame);
 }
 
 static inline uint64_t fdb_key_source(uint16_t bd, const uint8_t *frame)
 {
-	uint64_t word;
-	memcpy(&word, frame + 4, 8); /* dst[4..5] src[0..5] */
-	return ((uint64_t)bd << 48) |
-	       (rte_be_to_cpu_64(word) & UINT64_C(0xffffffffffff));
+	return ((uint64_t)bd << 48) | frame_source_mac(frame);
+}
+
+/* A source MAC that may be learned, or why not. */
+static inline bool source_mac_valid(uint64_t mac, enum vswitch_drop_reason *why)
+{
+	if (unlikely(mac & MAC_GROUP_BIT)) {
+		*why = VSWITCH_DROP_source_multicast;
+		return false;
+	}
+	if (unlikely(mac == 0)) {
+		*why = VSWITCH_DROP_source_zero;
+		return false;
+	}
+	return true;
 }
 
 /* vlan.h's verdicts are vswitch drop reasons of the same names. */
@@ -113,15 +140,8 @@ static inline void classify_frame(const struct vswitch_table *table,
 		if (unlikely(!member))
 			return;
 	}
-	const uint8_t *src = frame + 6;
-	if (unlikely(src[0] & 1)) {
-		c->drop = VSWITCH_DROP_source_multicast;
+	if (unlikely(!source_mac_valid(frame_source_mac(frame), &c->drop)))
 		return;
-	}
-	if (unlikely((src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0)) {
-		c->drop = VSWITCH_DROP_source_zero;
-		return;
-	}
 	c->member = member;
 	c->bd = table->members[member].bd;
 }
@@ -130,10 +150,7 @@ static inline void classify_frame(const struct vswitch_table *table,
 static inline bool egress_unchanged(const struct vlan_classification *in,
 				    const struct vswitch_member *out)
 {
-	return !in->tags_to_strip && !out->egress.push &&
-	       out->kind != VSWITCH_MEMBER_KIND_TUNNEL &&
-	       (!out->policer[POLICER_OUT] ||
-		out->policer[POLICER_OUT]->action == POLICER_drop);
+	return !(in->tags_to_strip | out->rewrites);
 }
 
 /* vxlan.h's decap drops are vswitch drop reasons named vxlan_<name>. */
@@ -179,7 +196,6 @@ static inline void classify_underlay(const struct vswitch_table *table,
 		return;
 	}
 	const uint8_t *inner = frame + decap->inner_offset;
-	const uint8_t *src = inner + 6;
 	/* The inner frame passes with whatever tags it has (up to two). */
 	c->vlan = (struct vlan_classification){ .verdict = VLAN_OK };
 	if (vlan_is_tpid(vlan_read16(inner + 12))) {
@@ -191,14 +207,8 @@ static inline void classify_underlay(const struct vswitch_table *table,
 		}
 		c->vlan.inner_tags = (uint8_t)stack.depth;
 	}
-	if (src[0] & 1) {
-		c->drop = VSWITCH_DROP_source_multicast;
+	if (!source_mac_valid(frame_source_mac(inner), &c->drop))
 		return;
-	}
-	if ((src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0) {
-		c->drop = VSWITCH_DROP_source_zero;
-		return;
-	}
 	c->member = decap->member;
 	c->bd = table->members[decap->member].bd;
 }

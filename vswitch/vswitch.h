@@ -405,6 +405,10 @@ struct vswitch_member {
 	uint16_t vid;        /* the VID on its port; 0 = untagged */
 	uint8_t kind;        /* enum vswitch_member_kind */
 	uint8_t split_horizon; /* 0 = none */
+	/* Whether a frame leaving through this member changes even when it
+	 * arrived untagged: a tag to push, outer headers, or a marking
+	 * policer. Computed by vswitch_table_build (specs leave it 0). */
+	bool rewrites;
 	/* How frames leave through this member (from the port's VLAN mode
 	 * and the member's VID), computed when the table is built. */
 	struct vlan_egress egress;
@@ -540,9 +544,8 @@ struct flow_cache_entry {
 	uint64_t source_key;
 	uint64_t destination_key;
 	uint64_t stamp;       /* 0 = empty */
-	uint16_t in_member;
+	uint32_t input;       /* in_member | inner_tags << 16 */
 	uint16_t out_member;
-	uint8_t inner_tags;
 };
 
 struct vswitch_context {
