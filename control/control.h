@@ -23,6 +23,9 @@ struct switch_client *switch_client_connect(const char *path, const char *token,
 					    unsigned timeout_ms, char *err,
 					    size_t err_size);
 void switch_client_close(struct switch_client *client);
+/* How long a call waits for its reply (0: the default, 30 s). */
+void switch_client_set_timeout(struct switch_client *client,
+			       unsigned timeout_ms);
 
 /* Sends {"command": command, ...arguments} (arguments may be NULL; it is
  * not consumed) and waits for the reply. Returns the reply's "result" (a
@@ -776,7 +779,7 @@ struct inp_config {
 	/* tls: HTTPS when both are set (PEM files). */
 	char tls_certificate[INP_PATH_SIZE];
 	char tls_key[INP_PATH_SIZE];
-	/* lease: default and longest lease, seconds (1 day, 30 days). */
+	/* lease: default and longest lease, seconds (1 day, 10 years). */
 	uint64_t lease_default, lease_max;
 	/* switches: the token the switches require ("" : none), how long a
 	 * call may take (ms, 2000), how often each switch is checked (ms,

@@ -20,6 +20,7 @@ struct switch_client {
 	char *buffer;
 	size_t used;
 	size_t size;
+	int reply_timeout_ms;
 };
 
 struct switch_client *switch_client_connect(const char *path, const char *token,
@@ -61,8 +62,16 @@ struct switch_client *switch_client_connect(const char *path, const char *token,
 		return NULL;
 	}
 	client->fd = fd;
+	client->reply_timeout_ms = CLIENT_REPLY_TIMEOUT_MS;
 	client->token = token ? strdup(token) : NULL;
 	return client;
+}
+
+void switch_client_set_timeout(struct switch_client *client,
+			       unsigned timeout_ms)
+{
+	client->reply_timeout_ms = timeout_ms ? (int)timeout_ms :
+						CLIENT_REPLY_TIMEOUT_MS;
 }
 
 void switch_client_close(struct switch_client *client)
@@ -112,10 +121,10 @@ static long read_line(struct switch_client *client, char *err, size_t err_size)
 			client->size = size;
 		}
 		struct pollfd pfd = { .fd = client->fd, .events = POLLIN };
-		int ready = poll(&pfd, 1, CLIENT_REPLY_TIMEOUT_MS);
+		int ready = poll(&pfd, 1, client->reply_timeout_ms);
 		if (ready == 0) {
-			snprintf(err, err_size, "no reply from the switch within %d s",
-				 CLIENT_REPLY_TIMEOUT_MS / 1000);
+			snprintf(err, err_size, "no reply from the switch within %d ms",
+				 client->reply_timeout_ms);
 			return -1;
 		}
 		ssize_t n = read(client->fd, client->buffer + client->used,

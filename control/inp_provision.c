@@ -1,0 +1,822 @@
+/* loom-inp's provisioner: one thread that keeps every substrate node's
+ * loom-switch converged to the desired state of the VNets it carries.
+ *
+ * The desired state of a node = its switch's own configuration (what
+ * `show-config` returns minus everything Loom named "v<id>.*") merged with
+ * the parts of every live VNet's plan that touch the node
+ * (provision_merge). It is sent whole with the switch's idempotent `apply`
+ * whenever it changes, whenever the switch's `instance` changes (the switch
+ * restarted, empty) and after the daemon's own restart (every node starts
+ * dirty). Host nodes' namespaces are made before the apply that adds their
+ * ports and removed after the apply that drops them.
+ *
+ * Sliver states follow: a sliver is ready when every substrate node it
+ * depends on has applied (and its namespace exists), failed with the
+ * switch's error when one of them could not be reached or refused the
+ * apply, configuring meanwhile. The thread writes changes to the store on
+ * its own connection.
+ *
+ * Locking: provisioner->lock guards the plans, the switch table and the
+ * in-memory sliver states; the thread never holds it while talking to a
+ * switch, running `ip` or writing the store. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "inp_private.h"
+
+/* A substrate node's switch as the thread sees it. */
+struct switch_state {
+	char control[INP_PATH_SIZE]; /* socket path; "" : no switch */
+	char netns[64];
+	uint64_t wanted;  /* generation of the desired state */
+	uint64_t applied; /* generation last applied (0: never) */
+	bool reachable;
+	char instance[64]; /* the switch's run the state was applied to */
+	char error[256];   /* why the last attempt failed, "" if it did not */
+	json_t *base;      /* the switch's own configuration */
+	struct switch_client *client;
+};
+
+struct provisioner {
+	struct inp_server *server; /* substrate and config: read-only */
+	pthread_mutex_t lock;
+	pthread_cond_t wake, settled;
+	bool stopping, started;
+	bool restored; /* the daemon has handed over every stored VNet */
+	pthread_t thread;
+	struct inp_store *store; /* the thread's own connection */
+	uint32_t node_count;
+	struct switch_state *switches;
+	uint32_t plan_count, plan_capacity;
+	struct plan **plans;
+	/* Withdrawn plans whose nodes still carry them (freed once every
+	 * node has been re-applied and their namespaces removed). */
+	uint32_t withdrawn_count, withdrawn_capacity;
+	struct plan **withdrawn;
+	uint64_t generation;
+	bool stale_hosts_checked;
+};
+
+static bool plan_touches(const struct plan *plan, uint32_t node)
+{
+	if (provision_plan_part(&plan->parts, node))
+		return true;
+	for (uint32_t h = 0; h < plan->host_count; h++)
+		if (plan->hosts[h].node == node)
+			return true;
+	return false;
+}
+
+/* Marks every node the plan touches as changed (under lock). */
+static void plan_mark_nodes(struct provisioner *p, const struct plan *plan)
+{
+	p->generation++;
+	for (uint32_t n = 0; n < p->node_count; n++)
+		if (plan_touches(plan, n))
+			p->switches[n].wanted = p->generation;
+}
+
+static int plans_append(struct plan ***array, uint32_t *count,
+			uint32_t *capacity, struct plan *plan)
+{
+	if (*count == *capacity) {
+		uint32_t size = *capacity ? *capacity * 2 : 16;
+		struct plan **grown = realloc(*array, size * sizeof(*grown));
+		if (!grown)
+			return -1;
+		*array = grown;
+		*capacity = size;
+	}
+	(*array)[(*count)++] = plan;
+	return 0;
+}
+
+/* Takes the VNet's plan out of the live list (under lock); NULL if none. */
+static struct plan *plan_take(struct provisioner *p, int64_t vnet)
+{
+	for (uint32_t i = 0; i < p->plan_count; i++)
+		if (p->plans[i]->vnet == vnet) {
+			struct plan *plan = p->plans[i];
+			p->plans[i] = p->plans[--p->plan_count];
+			return plan;
+		}
+	return NULL;
+}
+
+static void plan_retire(struct provisioner *p, struct plan *plan)
+{
+	plan_mark_nodes(p, plan);
+	if (plans_append(&p->withdrawn, &p->withdrawn_count,
+			 &p->withdrawn_capacity, plan)) {
+		/* Without memory the namespaces stay until the next restart
+		 * removes them as stale; the switch is still re-applied. */
+		plan_free(plan);
+	}
+}
+
+void provisioner_submit(struct provisioner *p, struct plan *plan)
+{
+	pthread_mutex_lock(&p->lock);
+	struct plan *old = plan_take(p, plan->vnet);
+	if (old)
+		plan_retire(p, old);
+	if (plans_append(&p->plans, &p->plan_count, &p->plan_capacity,
+			 plan)) {
+		pthread_mutex_unlock(&p->lock);
+		plan_free(plan);
+		return;
+	}
+	plan_mark_nodes(p, plan);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void provisioner_withdraw(struct provisioner *p, int64_t vnet)
+{
+	pthread_mutex_lock(&p->lock);
+	struct plan *plan = plan_take(p, vnet);
+	if (plan)
+		plan_retire(p, plan);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void provisioner_restored(struct provisioner *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->restored = true;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void provisioner_kick(struct provisioner *p)
+{
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static bool plan_settled(const struct plan *plan)
+{
+	for (uint32_t s = 0; s < plan->sliver_count; s++)
+		if (plan->slivers[s].operational != INP_OPERATIONAL_READY &&
+		    plan->slivers[s].operational != INP_OPERATIONAL_FAILED)
+			return false;
+	return true;
+}
+
+bool provisioner_wait(struct provisioner *p, int64_t vnet,
+		      unsigned timeout_ms)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&p->lock);
+	bool settled = false;
+	for (;;) {
+		const struct plan *plan = NULL;
+		for (uint32_t i = 0; i < p->plan_count; i++)
+			if (p->plans[i]->vnet == vnet)
+				plan = p->plans[i];
+		settled = !plan || plan_settled(plan);
+		if (settled || p->stopping ||
+		    pthread_cond_timedwait(&p->settled, &p->lock, &deadline) ==
+			    ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return settled;
+}
+
+json_t *provisioner_switch_json(struct provisioner *p, uint32_t node)
+{
+	pthread_mutex_lock(&p->lock);
+	const struct switch_state *sw = &p->switches[node];
+	json_t *object;
+	if (!sw->control[0])
+		object = json_pack("{s:n, s:b}", "control", "reachable", false);
+	else
+		object = json_pack(
+			"{s:s, s:s*, s:b, s:b, s:s*}", "control", sw->control,
+			"netns", sw->netns[0] ? sw->netns : NULL, "reachable",
+			sw->reachable, "converged",
+			sw->applied == sw->wanted && !sw->error[0], "error",
+			sw->error[0] ? sw->error : NULL);
+	pthread_mutex_unlock(&p->lock);
+	return object;
+}
+
+void provisioner_state_counts(struct provisioner *p, uint64_t *ready,
+			      uint64_t *configuring, uint64_t *failed)
+{
+	*ready = *configuring = *failed = 0;
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < p->plan_count; i++) {
+		const struct plan *plan = p->plans[i];
+		bool any_failed = false, all_ready = true;
+		for (uint32_t s = 0; s < plan->sliver_count; s++) {
+			enum inp_operational_state state =
+				plan->slivers[s].operational;
+			any_failed |= state == INP_OPERATIONAL_FAILED;
+			all_ready &= state == INP_OPERATIONAL_READY;
+		}
+		if (any_failed)
+			(*failed)++;
+		else if (all_ready)
+			(*ready)++;
+		else
+			(*configuring)++;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- one node ------------------------------------------------------------- */
+
+/* Loom's names on a switch: "v<digits>." and more. */
+static bool loom_owned(const json_t *item)
+{
+	const char *name = json_string_value(json_object_get(item, "name"));
+	if (!name || name[0] != 'v' || !(name[1] >= '0' && name[1] <= '9'))
+		return false;
+	const char *c = name + 1;
+	while (*c >= '0' && *c <= '9')
+		c++;
+	return *c == '.';
+}
+
+/* The switch's own configuration: its show-config without Loom's objects
+ * (left by an earlier run of the daemon, say). */
+static json_t *base_from_switch(json_t *config)
+{
+	json_t *base = json_deep_copy(config);
+	static const char *const lists[] = { "ports", "bridge_domains" };
+	for (size_t k = 0; base && k < 2; k++) {
+		json_t *list = json_object_get(base, lists[k]);
+		for (size_t i = json_array_size(list); i-- > 0;)
+			if (loom_owned(json_array_get(list, i)))
+				json_array_remove(list, i);
+	}
+	return base;
+}
+
+/* Work for one node, gathered under lock and done without it. */
+struct node_job {
+	uint32_t node;
+	uint64_t generation;
+	char control[INP_PATH_SIZE];
+	char netns[64];
+	char instance[64];
+	bool was_reachable;
+	size_t part_count;
+	json_t **parts;             /* references */
+	uint32_t create_count;
+	struct plan_host **create;  /* hosts of live plans on this node */
+	uint32_t remove_count;
+	struct plan_host **remove;  /* hosts of withdrawn plans */
+	json_t *base;               /* reference or NULL */
+	struct switch_client *client;
+	/* results */
+	bool reachable, applied;
+	char new_instance[64];
+	char error[256];
+	json_t *new_base;
+};
+
+static void job_free(struct node_job *job)
+{
+	for (size_t i = 0; i < job->part_count; i++)
+		json_decref(job->parts[i]);
+	free(job->parts);
+	free(job->create);
+	free(job->remove);
+	json_decref(job->base);
+	json_decref(job->new_base);
+}
+
+static void job_error(struct node_job *job, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* vsnprintf: truncating a long reason is fine here. */
+static void job_error(struct node_job *job, const char *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	vsnprintf(job->error, sizeof(job->error), format, args);
+	va_end(args);
+}
+
+static json_t *job_call(struct node_job *job, const char *token,
+			unsigned timeout_ms, const char *command,
+			json_t *arguments)
+{
+	if (!job->client) {
+		/* No waiting for the socket to appear: a switch without
+		 * its socket is down now, and the next pass tries again. */
+		job->client = switch_client_connect(job->control, token, 0,
+						    job->error,
+						    sizeof(job->error));
+		if (!job->client)
+			return NULL;
+		switch_client_set_timeout(job->client, timeout_ms);
+	}
+	json_t *result = switch_client_call(job->client, command, arguments,
+					    job->error, sizeof(job->error));
+	if (!result) {
+		/* The next call starts on a fresh connection. */
+		switch_client_close(job->client);
+		job->client = NULL;
+	}
+	return result;
+}
+
+/* Probes the switch and, if its state is not what is wanted, applies. */
+static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
+{
+	const struct inp_config *config = &p->server->config;
+	const char *token = config->switch_token[0] ? config->switch_token :
+						      NULL;
+	const char *node_id = p->server->substrate->nodes[job->node].id;
+	if (strchr(job->control, ':') && !strchr(job->control, '/')) {
+		job_error(job,
+			 "switch of %s at %s: only Unix control sockets are "
+			 "supported",
+			 node_id, job->control);
+		return;
+	}
+	json_t *version =
+		job_call(job, token, config->switch_timeout_ms, "version", NULL);
+	if (!version) {
+		char reason[256];
+		snprintf(reason, sizeof(reason), "%s", job->error);
+		job_error(job,
+			 "switch of %s unreachable (%s): %s", node_id,
+			 job->control, reason);
+		return;
+	}
+	job->reachable = true;
+	snprintf(job->new_instance, sizeof(job->new_instance), "%s",
+		 json_string_value(json_object_get(version, "instance")) ?: "");
+	json_decref(version);
+	bool restarted = strcmp(job->new_instance, job->instance) != 0;
+	if (!dirty && !restarted && job->was_reachable) {
+		job->applied = true;
+		return;
+	}
+	json_t *base = restarted || !job->base ? NULL : json_incref(job->base);
+	if (!base) {
+		json_t *shown = job_call(job, token, config->switch_timeout_ms,
+					 "show_config", NULL);
+		if (!shown) {
+			char reason[256];
+			snprintf(reason, sizeof(reason), "%s", job->error);
+			job_error(job,
+				 "switch of %s: show-config: %s", node_id,
+				 reason);
+			return;
+		}
+		base = base_from_switch(shown);
+		json_decref(shown);
+		if (!base) {
+			job_error(job,
+				 "out of memory");
+			return;
+		}
+	}
+	job->new_base = json_incref(base);
+	for (uint32_t h = 0; h < job->create_count; h++) {
+		struct plan_host *host = job->create[h];
+		char reason[200];
+		if (host_exists(host->namespace_name))
+			continue;
+		if (host_create(host->namespace_name, job->netns,
+				host->interfaces, host->interface_count,
+				reason, sizeof(reason))) {
+			job_error(job,
+				 "host namespace %s on %s: %s",
+				 host->namespace_name, node_id, reason);
+			json_decref(base);
+			return;
+		}
+	}
+	char reason[256];
+	json_t *desired = provision_merge(base, (const json_t *const *)job->parts,
+					  job->part_count, reason,
+					  sizeof(reason));
+	json_decref(base);
+	if (!desired) {
+		job_error(job,
+			 "switch of %s: cannot merge the VNets: %s", node_id,
+			 reason);
+		return;
+	}
+	json_t *arguments = json_pack("{s:o}", "config", desired);
+	json_t *result = job_call(job, token, config->switch_timeout_ms,
+				  "apply", arguments);
+	json_decref(arguments);
+	if (!result) {
+		snprintf(reason, sizeof(reason), "%s", job->error);
+		job_error(job,
+			 "switch of %s refused the apply: %s", node_id, reason);
+		return;
+	}
+	json_decref(result);
+	job->applied = true;
+	job->error[0] = '\0';
+	for (uint32_t h = 0; h < job->remove_count; h++) {
+		struct plan_host *host = job->remove[h];
+		if (host_delete(host->namespace_name, job->netns,
+				host->interfaces, host->interface_count, reason,
+				sizeof(reason)))
+			inp_log("warning", "host_delete_failed",
+				json_pack("{s:s, s:s}", "namespace",
+					  host->namespace_name, "error",
+					  reason));
+	}
+}
+
+/* ---- the thread --------------------------------------------------------- */
+
+/* Removes host namespaces of VNets this daemon does not know (deleted
+ * while it was down). Runs once, after the restore. */
+static void stale_hosts_remove(struct provisioner *p)
+{
+	char prefix[48];
+	int length = snprintf(prefix, sizeof(prefix), "%s-v",
+			      p->server->config.host_prefix);
+	DIR *dir = opendir("/run/netns");
+	if (!dir)
+		return;
+	struct dirent *entry;
+	while ((entry = readdir(dir))) {
+		if (strncmp(entry->d_name, prefix, (size_t)length))
+			continue;
+		char *end;
+		long long vnet = strtoll(entry->d_name + length, &end, 10);
+		if (end == entry->d_name + length || *end != '-')
+			continue;
+		bool live = false;
+		pthread_mutex_lock(&p->lock);
+		for (uint32_t i = 0; i < p->plan_count; i++)
+			live |= p->plans[i]->vnet == vnet;
+		pthread_mutex_unlock(&p->lock);
+		char reason[200];
+		if (!live && host_delete(entry->d_name, NULL, NULL, 0, reason,
+					 sizeof(reason)) == 0)
+			inp_log("info", "stale_host_removed",
+				json_pack("{s:s}", "namespace", entry->d_name));
+	}
+	closedir(dir);
+}
+
+/* A withdrawn plan's namespace that a live plan has taken over (the same
+ * VNet re-embedded) stays. */
+static bool host_claimed(const struct provisioner *p,
+			 const struct plan_host *host)
+{
+	for (uint32_t i = 0; i < p->plan_count; i++)
+		for (uint32_t h = 0; h < p->plans[i]->host_count; h++)
+			if (strcmp(p->plans[i]->hosts[h].namespace_name,
+				   host->namespace_name) == 0)
+				return true;
+	return false;
+}
+
+/* Gathers the jobs of every node with a switch (under lock). */
+static struct node_job *jobs_gather(struct provisioner *p, uint32_t *count)
+{
+	struct node_job *jobs = calloc(p->node_count + 1, sizeof(*jobs));
+	if (!jobs)
+		return NULL;
+	*count = 0;
+	for (uint32_t n = 0; n < p->node_count; n++) {
+		struct switch_state *sw = &p->switches[n];
+		struct node_job *job = &jobs[*count];
+		job->node = n;
+		job->generation = sw->wanted;
+		if (!sw->control[0]) {
+			/* No switch: nothing to program; embedding only. */
+			sw->applied = sw->wanted;
+			continue;
+		}
+		(*count)++;
+		snprintf(job->control, sizeof(job->control), "%s",
+			 sw->control);
+		snprintf(job->netns, sizeof(job->netns), "%s", sw->netns);
+		snprintf(job->instance, sizeof(job->instance), "%s",
+			 sw->instance);
+		job->was_reachable = sw->reachable && !sw->error[0];
+		job->base = sw->base ? json_incref(sw->base) : NULL;
+		job->client = sw->client;
+		sw->client = NULL;
+		job->parts = calloc(p->plan_count + 1, sizeof(*job->parts));
+		job->create = calloc(p->plan_count * 4 + 4,
+				     sizeof(*job->create));
+		job->remove = calloc(p->withdrawn_count * 4 + 4,
+				     sizeof(*job->remove));
+		uint32_t create_capacity = p->plan_count * 4 + 4;
+		uint32_t remove_capacity = p->withdrawn_count * 4 + 4;
+		for (uint32_t i = 0; job->parts && i < p->plan_count; i++) {
+			const struct plan *plan = p->plans[i];
+			json_t *part = provision_plan_part(&plan->parts, n);
+			if (part)
+				job->parts[job->part_count++] =
+					json_incref(part);
+			for (uint32_t h = 0; job->create && h < plan->host_count;
+			     h++)
+				if (plan->hosts[h].node == n &&
+				    job->create_count < create_capacity)
+					job->create[job->create_count++] =
+						&plan->hosts[h];
+		}
+		for (uint32_t i = 0; job->remove && i < p->withdrawn_count;
+		     i++) {
+			struct plan *plan = p->withdrawn[i];
+			for (uint32_t h = 0; h < plan->host_count; h++)
+				if (plan->hosts[h].node == n &&
+				    job->remove_count < remove_capacity &&
+				    !host_claimed(p, &plan->hosts[h]))
+					job->remove[job->remove_count++] =
+						&plan->hosts[h];
+		}
+	}
+	return jobs;
+}
+
+/* A sliver update to write to the store. */
+struct sliver_write {
+	int64_t tenant, vnet;
+	enum inp_sliver_kind kind;
+	char *virtual_id;
+	enum inp_operational_state operational;
+	char error[256];
+};
+
+/* New sliver states from the switch table (under lock); the changes are
+ * appended to writes. */
+static uint32_t slivers_update(struct provisioner *p,
+			       struct sliver_write **writes)
+{
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < p->plan_count; i++)
+		total += p->plans[i]->sliver_count;
+	*writes = calloc(total + 1, sizeof(**writes));
+	if (!*writes)
+		return 0;
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < p->plan_count; i++) {
+		struct plan *plan = p->plans[i];
+		for (uint32_t s = 0; s < plan->sliver_count; s++) {
+			struct plan_sliver *sliver = &plan->slivers[s];
+			enum inp_operational_state state =
+				INP_OPERATIONAL_READY;
+			const char *error = "";
+			for (uint32_t k = 0; k < sliver->node_count; k++) {
+				const struct switch_state *sw =
+					&p->switches[sliver->nodes[k]];
+				if (sw->error[0]) {
+					state = INP_OPERATIONAL_FAILED;
+					error = sw->error;
+					break;
+				}
+				if (sw->applied != sw->wanted)
+					state = INP_OPERATIONAL_CONFIGURING;
+			}
+			if (state == sliver->operational &&
+			    strcmp(error, sliver->error) == 0)
+				continue;
+			sliver->operational = state;
+			snprintf(sliver->error, sizeof(sliver->error), "%s",
+				 error);
+			struct sliver_write *write = &(*writes)[count++];
+			write->tenant = plan->tenant;
+			write->vnet = plan->vnet;
+			write->kind = sliver->kind;
+			write->virtual_id = strdup(sliver->virtual_id);
+			write->operational = state;
+			snprintf(write->error, sizeof(write->error), "%s",
+				 error);
+		}
+	}
+	return count;
+}
+
+/* Withdrawn plans whose every node has been re-applied are done. */
+static void withdrawn_collect(struct provisioner *p)
+{
+	for (uint32_t i = 0; i < p->withdrawn_count;) {
+		struct plan *plan = p->withdrawn[i];
+		bool done = true;
+		for (uint32_t n = 0; n < p->node_count && done; n++)
+			if (plan_touches(plan, n))
+				done = p->switches[n].applied ==
+					       p->switches[n].wanted ||
+				       !p->switches[n].control[0];
+		if (done) {
+			p->withdrawn[i] = p->withdrawn[--p->withdrawn_count];
+			plan_free(plan);
+		} else {
+			i++;
+		}
+	}
+}
+
+static bool any_dirty(const struct provisioner *p)
+{
+	for (uint32_t n = 0; n < p->node_count; n++)
+		if (p->switches[n].applied != p->switches[n].wanted)
+			return true;
+	return false;
+}
+
+static void pass(struct provisioner *p)
+{
+	pthread_mutex_lock(&p->lock);
+	uint32_t count = 0;
+	struct node_job *jobs = jobs_gather(p, &count);
+	pthread_mutex_unlock(&p->lock);
+	if (!jobs)
+		return;
+
+	for (uint32_t j = 0; j < count; j++) {
+		struct node_job *job = &jobs[j];
+		bool dirty;
+		pthread_mutex_lock(&p->lock);
+		dirty = p->switches[job->node].applied != job->generation;
+		pthread_mutex_unlock(&p->lock);
+		job_run(p, job, dirty);
+	}
+
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t j = 0; j < count; j++) {
+		struct node_job *job = &jobs[j];
+		struct switch_state *sw = &p->switches[job->node];
+		bool was_failed = sw->error[0] != '\0';
+		sw->reachable = job->reachable;
+		snprintf(sw->error, sizeof(sw->error), "%s", job->error);
+		if (job->applied) {
+			sw->applied = job->generation;
+			snprintf(sw->instance, sizeof(sw->instance), "%s",
+				 job->new_instance);
+		}
+		if (job->new_base) {
+			json_decref(sw->base);
+			sw->base = json_incref(job->new_base);
+		}
+		sw->client = job->client;
+		if (was_failed != (job->error[0] != '\0'))
+			inp_log(job->error[0] ? "warning" : "info",
+				job->error[0] ? "switch_failed" :
+						"switch_recovered",
+				json_pack("{s:s, s:s*}", "node",
+					  p->server->substrate
+						  ->nodes[job->node]
+						  .id,
+					  "error",
+					  job->error[0] ? job->error : NULL));
+		job_free(job);
+	}
+	free(jobs);
+	struct sliver_write *writes = NULL;
+	uint32_t write_count = slivers_update(p, &writes);
+	withdrawn_collect(p);
+	pthread_mutex_unlock(&p->lock);
+
+	for (uint32_t w = 0; w < write_count; w++) {
+		struct sliver_write *write = &writes[w];
+		if (write->virtual_id)
+			inp_store_sliver_update(
+				p->store, write->tenant, write->vnet,
+				write->kind, write->virtual_id,
+				write->operational == INP_OPERATIONAL_READY ?
+					INP_ALLOCATION_PROVISIONED :
+					INP_ALLOCATION_ALLOCATED,
+				write->operational,
+				write->error[0] ? write->error : NULL);
+		free(write->virtual_id);
+	}
+	free(writes);
+
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_broadcast(&p->settled);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *provisioner_main(void *context)
+{
+	struct provisioner *p = context;
+	unsigned interval = p->server->config.reconcile_interval_ms;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		/* Before the restore, an apply would wipe the VNets of a
+		 * switch that kept running while the daemon was down. */
+		while (!p->stopping && !p->restored)
+			pthread_cond_wait(&p->wake, &p->lock);
+		if (!p->stopping && !any_dirty(p)) {
+			struct timespec deadline;
+			clock_gettime(CLOCK_REALTIME, &deadline);
+			deadline.tv_nsec += (long)interval * 1000000;
+			deadline.tv_sec += deadline.tv_nsec / 1000000000;
+			deadline.tv_nsec %= 1000000000;
+			pthread_cond_timedwait(&p->wake, &p->lock, &deadline);
+		}
+		bool stopping = p->stopping;
+		bool check_stale = !p->stale_hosts_checked;
+		p->stale_hosts_checked |= check_stale;
+		pthread_mutex_unlock(&p->lock);
+		if (stopping)
+			break;
+		if (check_stale)
+			stale_hosts_remove(p);
+		pass(p);
+	}
+	return NULL;
+}
+
+struct provisioner *provisioner_start(struct inp_server *server, char *err,
+				      size_t err_size)
+{
+	struct provisioner *p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	p->server = server;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	pthread_cond_init(&p->settled, NULL);
+	const struct substrate *substrate = server->substrate;
+	p->node_count = substrate->node_count;
+	p->switches = calloc(p->node_count + 1, sizeof(*p->switches));
+	if (!p->switches) {
+		snprintf(err, err_size, "out of memory");
+		goto fail;
+	}
+	/* Every node starts dirty: after a restart the daemon re-applies. */
+	p->generation = 1;
+	for (uint32_t n = 0; n < p->node_count; n++) {
+		struct switch_state *sw = &p->switches[n];
+		snprintf(sw->control, sizeof(sw->control), "%s",
+			 substrate->nodes[n].control);
+		sw->wanted = 1;
+		for (uint32_t i = 0; i < server->config.switch_namespace_count;
+		     i++)
+			if (strcmp(server->config.switch_namespaces[i].node,
+				   substrate->nodes[n].id) == 0)
+				snprintf(sw->netns, sizeof(sw->netns), "%s",
+					 server->config.switch_namespaces[i]
+						 .netns);
+	}
+	p->store = inp_store_open(server->config.store, 0, err, err_size);
+	if (!p->store)
+		goto fail;
+	if (pthread_create(&p->thread, NULL, provisioner_main, p)) {
+		snprintf(err, err_size, "cannot start the provisioner thread");
+		goto fail;
+	}
+	p->started = true;
+	return p;
+fail:
+	provisioner_stop(p);
+	return NULL;
+}
+
+void provisioner_stop(struct provisioner *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	bool started = p->started;
+	p->stopping = true;
+	pthread_cond_broadcast(&p->wake);
+	pthread_cond_broadcast(&p->settled);
+	pthread_mutex_unlock(&p->lock);
+	if (started)
+		pthread_join(p->thread, NULL);
+	for (uint32_t i = 0; i < p->plan_count; i++)
+		plan_free(p->plans[i]);
+	free(p->plans);
+	for (uint32_t i = 0; i < p->withdrawn_count; i++)
+		plan_free(p->withdrawn[i]);
+	free(p->withdrawn);
+	for (uint32_t n = 0; p->switches && n < p->node_count; n++) {
+		json_decref(p->switches[n].base);
+		switch_client_close(p->switches[n].client);
+	}
+	free(p->switches);
+	inp_store_close(p->store);
+	pthread_cond_destroy(&p->wake);
+	pthread_cond_destroy(&p->settled);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
