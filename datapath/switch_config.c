@@ -1,10 +1,11 @@
 /* switch_config: loaders for the YAML file and the JSON `apply`, see
  * switch_config.h.
  *
- * Both forms go through one tree walker: a `struct source` hides whether a
- * node is a libyaml node (with a position) or a jansson value (with none),
- * and keeps the path of the value being read ("ports[1].name") so that
- * every error names the same field in both forms. Semantic checks happen
+ * Both forms go through one tree walker (switch_config_source.c): a
+ * `struct source` hides whether a node is a libyaml node (with a position)
+ * or a jansson value (with none), and keeps the path of the value being
+ * read ("ports[1].name") so that every error names the same field in both
+ * forms. Semantic checks happen
  * while the offending node is at hand, so YAML errors point at it. Ports
  * are read before bridge domains whatever the order in the text, so that
  * members can be checked against them.
@@ -12,7 +13,6 @@
 #include "switch_config.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,397 +21,11 @@
 
 #include <jansson.h>
 
+#include "switch_config_private.h"
+
 /* Room an mbuf takes in its pool: the default data room (2048 + 128
  * headroom), the mbuf header (128) and the mempool object header (64). */
 #define SWITCH_MBUF_BYTES 2368
-
-/* ---- Source: YAML nodes or JSON values, with a path --------------------- */
-
-enum source_kind { SOURCE_YAML, SOURCE_JSON };
-
-struct source {
-	enum source_kind kind;
-	const char *name; /* file name, or "apply" */
-	struct yaml_file *yaml;
-	struct load_error *error;
-	char path[256];
-	size_t path_length;
-};
-
-/* A node is a yaml_node_t * or a json_t *, after the source's kind. */
-typedef const void *source_node;
-
-static yaml_node_t *yaml_of(source_node node)
-{
-	return (yaml_node_t *)node;
-}
-
-static json_t *json_of(source_node node)
-{
-	return (json_t *)node;
-}
-
-static int source_verror(struct source *source, source_node node,
-			 const char *format, va_list args)
-{
-	char message[512];
-	vsnprintf(message, sizeof(message), format, args);
-	return load_error_set(source->error, source->name,
-			      source->kind == SOURCE_YAML ? yaml_of(node) : NULL,
-			      source->path, "%s", message);
-}
-
-static int source_error(struct source *source, source_node node,
-			const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static int source_error(struct source *source, source_node node,
-			const char *format, ...)
-{
-	va_list args;
-	va_start(args, format);
-	int rc = source_verror(source, node, format, args);
-	va_end(args);
-	return rc;
-}
-
-/* Path steps return the previous length; path_leave restores it. A path
- * too long for the buffer is cut, which only shortens error messages. */
-static size_t path_enter(struct source *source, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static size_t path_enter(struct source *source, const char *format, ...)
-{
-	size_t mark = source->path_length;
-	va_list args;
-	va_start(args, format);
-	vsnprintf(source->path + mark, sizeof(source->path) - mark, format,
-		  args);
-	va_end(args);
-	source->path_length = strlen(source->path);
-	return mark;
-}
-
-static size_t path_enter_key(struct source *source, const char *key)
-{
-	return path_enter(source, "%s%s", source->path_length ? "." : "", key);
-}
-
-static size_t path_enter_index(struct source *source, size_t index)
-{
-	return path_enter(source, "[%zu]", index);
-}
-
-static void path_leave(struct source *source, size_t mark)
-{
-	source->path_length = mark;
-	source->path[mark] = '\0';
-}
-
-static const char *json_type_name(const json_t *json)
-{
-	switch (json_typeof(json)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		break;
-	}
-	return "null";
-}
-
-static source_node source_get(struct source *source, source_node map,
-			      const char *key)
-{
-	if (source->kind == SOURCE_YAML)
-		return yaml_mapping_get(source->yaml, yaml_of(map), key);
-	return json_object_get(json_of(map), key);
-}
-
-/* An error about the value of `key` in a mapping (at the mapping when the
- * key is absent), with the key on the path. */
-static int key_error(struct source *source, source_node map, const char *key,
-		     const char *format, ...) __attribute__((format(printf, 4, 5)));
-
-static int key_error(struct source *source, source_node map, const char *key,
-		     const char *format, ...)
-{
-	source_node node = source_get(source, map, key);
-	size_t mark = path_enter_key(source, key);
-	va_list args;
-	va_start(args, format);
-	source_verror(source, node ? node : map, format, args);
-	va_end(args);
-	path_leave(source, mark);
-	return -1;
-}
-
-static int source_check_keys(struct source *source, source_node map,
-			     const char *const *allowed)
-{
-	if (source->kind == SOURCE_YAML)
-		return yaml_mapping_check_keys(source->yaml, yaml_of(map),
-					       allowed, source->path,
-					       source->error);
-	if (!json_is_object(json_of(map)))
-		return source_error(source, map, "expected an object, found %s",
-				    json_type_name(json_of(map)));
-	const char *key;
-	json_t *value;
-	json_object_foreach(json_of(map), key, value) {
-		bool known = false;
-		for (const char *const *a = allowed; *a; a++)
-			if (!strcmp(*a, key))
-				known = true;
-		if (known)
-			continue;
-		char expected[384] = "";
-		for (const char *const *a = allowed; *a; a++) {
-			strncat(expected, *a,
-				sizeof(expected) - strlen(expected) - 3);
-			if (a[1])
-				strncat(expected, ", ",
-					sizeof(expected) - strlen(expected) - 1);
-		}
-		return source_error(source, map,
-				    "unknown key '%s' (expected one of: %s)",
-				    key, expected);
-	}
-	return 0;
-}
-
-/* The items of a list, or -1 with an error when node is no list. */
-static int source_list(struct source *source, source_node node, size_t *count)
-{
-	if (source->kind == SOURCE_YAML) {
-		if (yaml_of(node)->type != YAML_SEQUENCE_NODE)
-			return source_error(source, node, "expected a list%s",
-					    yaml_scalar(yaml_of(node)) &&
-							    !yaml_scalar(yaml_of(node))[0]
-						    ? " (use [] for none)"
-						    : "");
-		*count = yaml_sequence_length(yaml_of(node));
-		return 0;
-	}
-	if (!json_is_array(json_of(node)))
-		return source_error(source, node, "expected an array, found %s",
-				    json_type_name(json_of(node)));
-	*count = json_array_size(json_of(node));
-	return 0;
-}
-
-static source_node source_item(struct source *source, source_node list,
-			       size_t index)
-{
-	if (source->kind == SOURCE_YAML)
-		return yaml_sequence_item(source->yaml, yaml_of(list), index);
-	return json_array_get(json_of(list), index);
-}
-
-static int source_string(struct source *source, source_node node, char *out,
-			 size_t size)
-{
-	if (source->kind == SOURCE_YAML) {
-		if (yaml_read_string(source->yaml, yaml_of(node), source->path,
-				     out, size, source->error))
-			return -1;
-		/* "\0" in a quoted scalar would silently cut the text. */
-		if (yaml_of(node)->data.scalar.length != strlen(out))
-			return source_error(source, node,
-					    "contains a NUL character");
-		return 0;
-	}
-	const json_t *json = json_of(node);
-	if (!json_is_string(json))
-		return source_error(source, node, "expected a string, found %s",
-				    json_type_name(json));
-	size_t length = json_string_length(json);
-	if (strlen(json_string_value(json)) != length)
-		return source_error(source, node,
-				    "contains a NUL character");
-	if (length >= size)
-		return source_error(source, node,
-				    "too long (at most %zu characters)",
-				    size - 1);
-	memcpy(out, json_string_value(json), length + 1);
-	return 0;
-}
-
-static int source_u64(struct source *source, source_node node, uint64_t min,
-		      uint64_t max, uint64_t *out)
-{
-	if (source->kind == SOURCE_YAML)
-		return yaml_read_u64(source->yaml, yaml_of(node), source->path,
-				     min, max, out, source->error);
-	const json_t *json = json_of(node);
-	if (!json_is_integer(json))
-		return source_error(source, node,
-				    "expected a non-negative integer, found %s",
-				    json_type_name(json));
-	json_int_t value = json_integer_value(json);
-	if (value < 0 || (uint64_t)value < min || (uint64_t)value > max)
-		return source_error(source, node,
-				    "%" JSON_INTEGER_FORMAT
-				    " is out of range [%" PRIu64 ", %" PRIu64 "]",
-				    value, min, max);
-	*out = (uint64_t)value;
-	return 0;
-}
-
-static int source_bool(struct source *source, source_node node, bool *out)
-{
-	if (source->kind == SOURCE_YAML)
-		return yaml_read_bool(source->yaml, yaml_of(node), source->path,
-				      out, source->error);
-	const json_t *json = json_of(node);
-	if (!json_is_boolean(json))
-		return source_error(source, node,
-				    "expected true or false, found %s",
-				    json_type_name(json));
-	*out = json_is_true(json);
-	return 0;
-}
-
-/* ---- Field readers: key of a mapping, path kept ------------------------- */
-
-/* The value of a required key, or NULL with an error at the mapping. */
-static source_node require_key(struct source *source, source_node map,
-			       const char *key)
-{
-	source_node node = source_get(source, map, key);
-	if (node)
-		return node;
-	key_error(source, map, key, "missing required key '%s'", key);
-	return NULL;
-}
-
-static int read_u64_key(struct source *source, source_node map,
-			const char *key, uint64_t min, uint64_t max,
-			uint64_t *out)
-{
-	source_node node = source_get(source, map, key);
-	if (!node)
-		return 0;
-	size_t mark = path_enter_key(source, key);
-	int rc = source_u64(source, node, min, max, out);
-	path_leave(source, mark);
-	return rc;
-}
-
-static int read_u32_key(struct source *source, source_node map,
-			const char *key, uint32_t min, uint32_t max,
-			uint32_t *out)
-{
-	uint64_t value = *out;
-	if (read_u64_key(source, map, key, min, max, &value))
-		return -1;
-	*out = (uint32_t)value;
-	return 0;
-}
-
-static int read_u16_key(struct source *source, source_node map,
-			const char *key, uint16_t min, uint16_t max,
-			uint16_t *out)
-{
-	uint64_t value = *out;
-	if (read_u64_key(source, map, key, min, max, &value))
-		return -1;
-	*out = (uint16_t)value;
-	return 0;
-}
-
-static int read_bool_key(struct source *source, source_node map,
-			 const char *key, bool *out)
-{
-	source_node node = source_get(source, map, key);
-	if (!node)
-		return 0;
-	size_t mark = path_enter_key(source, key);
-	int rc = source_bool(source, node, out);
-	path_leave(source, mark);
-	return rc;
-}
-
-/* A name: 1..SWITCH_NAME_MAX-1 characters of [A-Za-z0-9_.-], so that it can
- * go in file names, telemetry paths and shell commands unquoted. */
-static int check_name(struct source *source, source_node node, const char *name)
-{
-	if (!name[0])
-		return source_error(source, node, "a name cannot be empty");
-	for (const char *c = name; *c; c++) {
-		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' ||
-			  *c == '-';
-		if (!ok)
-			return source_error(source, node,
-					    "'%s': character %zu (0x%02x) is not allowed "
-					    "in a name (use A-Z a-z 0-9 _ . -)",
-					    name, (size_t)(c - name) + 1,
-					    (unsigned char)*c);
-	}
-	return 0;
-}
-
-/* Reads a string at `key`; `name` adds check_name; `required` makes a
- * missing key an error. Leaves out untouched when the key is absent. */
-static int read_string_key(struct source *source, source_node map,
-			   const char *key, char *out, size_t size,
-			   bool required, bool name)
-{
-	source_node node = required ? require_key(source, map, key)
-				    : source_get(source, map, key);
-	if (!node)
-		return required ? -1 : 0;
-	size_t mark = path_enter_key(source, key);
-	char *text = malloc(size);
-	int rc = -1;
-	if (!text)
-		source_error(source, node, "out of memory");
-	else if (!source_string(source, node, text, size) &&
-		 (!name || !check_name(source, node, text))) {
-		memcpy(out, text, strlen(text) + 1);
-		rc = 0;
-	}
-	free(text);
-	path_leave(source, mark);
-	return rc;
-}
-
-/* Reads one of `choices` (NULL-ended) at `key` into *out (its index). */
-static int read_choice_key(struct source *source, source_node map,
-			   const char *key, const char *what,
-			   const char *const *choices, unsigned *out)
-{
-	source_node node = source_get(source, map, key);
-	if (!node)
-		return 0;
-	size_t mark = path_enter_key(source, key);
-	char text[64];
-	int rc = source_string(source, node, text, sizeof(text));
-	if (!rc) {
-		rc = -1;
-		for (unsigned i = 0; choices[i]; i++)
-			if (!strcmp(choices[i], text)) {
-				*out = i;
-				rc = 0;
-			}
-		if (rc)
-			source_error(source, node,
-				     "'%s' is not %s (expected %s or %s)",
-				     text, what, choices[0], choices[1]);
-	}
-	path_leave(source, mark);
-	return rc;
-}
 
 /* "02:00:00:00:00:01", either case. */
 static bool parse_mac(const char *text, uint8_t mac[6])
@@ -553,9 +167,9 @@ static int load_section(struct source *source, source_node root,
 	source_node node = source_get(source, root, key);
 	if (!node)
 		return 0;
-	size_t mark = path_enter_key(source, key);
+	size_t mark = source_path_key(source, key);
 	int rc = load(source, node, config);
-	path_leave(source, mark);
+	source_path_leave(source, mark);
 	return rc;
 }
 
@@ -567,15 +181,16 @@ static int load_datapath(struct source *source, source_node map,
 					    "mbufs", "rx_burst", "drain_us",
 					    NULL };
 	if (source_check_keys(source, map, keys) ||
-	    read_u32_key(source, map, "workers", 1, SWITCH_MAX_WORKERS,
-			 &datapath->workers) ||
-	    read_u32_key(source, map, "idle_sleep_max_us", 0, 1000000,
-			 &datapath->idle_sleep_max_us) ||
-	    read_u32_key(source, map, "mbufs", 1023, 16777215,
-			 &datapath->mbufs) ||
-	    read_u32_key(source, map, "rx_burst", 1, 32, &datapath->rx_burst) ||
-	    read_u32_key(source, map, "drain_us", 0, 1000000,
-			 &datapath->drain_us))
+	    source_key_u32(source, map, "workers", 1, SWITCH_MAX_WORKERS,
+			   &datapath->workers) ||
+	    source_key_u32(source, map, "idle_sleep_max_us", 0, 1000000,
+			   &datapath->idle_sleep_max_us) ||
+	    source_key_u32(source, map, "mbufs", 1023, 16777215,
+			   &datapath->mbufs) ||
+	    source_key_u32(source, map, "rx_burst", 1, 32,
+			   &datapath->rx_burst) ||
+	    source_key_u32(source, map, "drain_us", 0, 1000000,
+			   &datapath->drain_us))
 		return -1;
 	return 0;
 }
@@ -592,11 +207,11 @@ static int load_eal_args(struct source *source, source_node list,
 				    SWITCH_EAL_ARGS_MAX);
 	for (size_t i = 0; i < count; i++) {
 		source_node item = source_item(source, list, i);
-		size_t mark = path_enter_index(source, i);
+		size_t mark = source_path_index(source, i);
 		int rc = source_string(source, item, eal->args[i],
 				       sizeof(eal->args[i])) ||
 			 check_eal_arg(source, item, eal->args[i]);
-		path_leave(source, mark);
+		source_path_leave(source, mark);
 		if (rc)
 			return -1;
 	}
@@ -612,20 +227,20 @@ static int load_eal(struct source *source, source_node map,
 					    "args", NULL };
 	struct eal_config *eal = &config->eal;
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "lcores", eal->lcores,
-			    sizeof(eal->lcores), false, false) ||
-	    read_u32_key(source, map, "memory_mb", 16, 1048576,
-			 &eal->memory_mb) ||
-	    read_string_key(source, map, "file_prefix", eal->file_prefix,
-			    sizeof(eal->file_prefix), false, true) ||
-	    read_bool_key(source, map, "no_huge", &eal->no_huge) ||
-	    read_bool_key(source, map, "no_pci", &eal->no_pci))
+	    source_key_string(source, map, "lcores", eal->lcores,
+			      sizeof(eal->lcores), false, false) ||
+	    source_key_u32(source, map, "memory_mb", 16, 1048576,
+			   &eal->memory_mb) ||
+	    source_key_string(source, map, "file_prefix", eal->file_prefix,
+			      sizeof(eal->file_prefix), false, true) ||
+	    source_key_bool(source, map, "no_huge", &eal->no_huge) ||
+	    source_key_bool(source, map, "no_pci", &eal->no_pci))
 		return -1;
 	source_node args = source_get(source, map, "args");
 	if (args) {
-		size_t mark = path_enter_key(source, "args");
+		size_t mark = source_path_key(source, "args");
 		int rc = load_eal_args(source, args, eal);
-		path_leave(source, mark);
+		source_path_leave(source, mark);
 		if (rc)
 			return -1;
 	}
@@ -638,17 +253,17 @@ static int load_control(struct source *source, source_node map,
 	struct control_config *control = &config->control;
 	static const char *const keys[] = { "socket", "token", NULL };
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "socket", control->socket,
-			    SWITCH_SOCKET_PATH_MAX, false, false) ||
-	    read_string_key(source, map, "token", control->token,
-			    sizeof(control->token), false, false))
+	    source_key_string(source, map, "socket", control->socket,
+			      SWITCH_SOCKET_PATH_MAX, false, false) ||
+	    source_key_string(source, map, "token", control->token,
+			      sizeof(control->token), false, false))
 		return -1;
 	if (source_get(source, map, "socket") && !control->socket[0])
-		return key_error(source, map, "socket",
-				 "the socket path cannot be empty");
+		return source_key_error(source, map, "socket",
+					"the socket path cannot be empty");
 	if (source_get(source, map, "token") && !control->token[0])
-		return key_error(source, map, "token",
-				 "an empty token; leave the key out for none");
+		return source_key_error(source, map, "token",
+					"an empty token; leave the key out for none");
 	return 0;
 }
 
@@ -661,33 +276,35 @@ static int check_process(struct source *source, source_node root,
 	const struct datapath_config *datapath = &config->datapath;
 	unsigned count;
 	int rc = 0;
-	size_t mark = path_enter_key(source, "eal");
+	size_t mark = source_path_key(source, "eal");
 	if (!eal || !source_get(source, eal, "lcores"))
 		switch_config_default_lcores(config);
 	else if (parse_lcores(config->eal.lcores, &count))
-		rc = key_error(source, eal, "lcores",
-			       "'%s' is not an lcore list (like \"0-1\" or \"0,2-3\", "
-			       "or \"0@0,1@1,2@0\" to map lcores to CPUs; lcores "
-			       "0..%d)",
-			       config->eal.lcores, SWITCH_LCORE_MAX - 1);
+		rc = source_key_error(source, eal, "lcores",
+				      "'%s' is not an lcore list (like \"0-1\" or \"0,2-3\", "
+				      "or \"0@0,1@1,2@0\" to map lcores to CPUs; lcores "
+				      "0..%d)",
+				      config->eal.lcores, SWITCH_LCORE_MAX - 1);
 	else if (count < datapath->workers + 1)
-		rc = key_error(source, eal, "lcores",
-			       "'%s' gives %u lcore%s; %" PRIu32 " worker%s need%s "
-			       "%" PRIu32 " (the main lcore plus one per worker)",
-			       config->eal.lcores, count, count == 1 ? "" : "s",
-			       datapath->workers,
-			       datapath->workers == 1 ? "" : "s",
-			       datapath->workers == 1 ? "s" : "",
-			       datapath->workers + 1);
+		rc = source_key_error(source, eal, "lcores",
+				      "'%s' gives %u lcore%s; %" PRIu32 " worker%s need%s "
+				      "%" PRIu32 " (the main lcore plus one per worker)",
+				      config->eal.lcores, count,
+				      count == 1 ? "" : "s",
+				      datapath->workers,
+				      datapath->workers == 1 ? "" : "s",
+				      datapath->workers == 1 ? "s" : "",
+				      datapath->workers + 1);
 	uint64_t pool_mb = ((uint64_t)datapath->mbufs * SWITCH_MBUF_BYTES +
 			    (1u << 20) - 1) >> 20;
 	if (!rc && pool_mb >= config->eal.memory_mb)
-		rc = key_error(source, eal ? eal : root, "memory_mb",
-			       "%" PRIu32 " MB cannot hold the mbuf pool: %" PRIu32
-			       " mbufs need about %" PRIu64
-			       " MB (raise memory_mb or lower datapath.mbufs)",
-			       config->eal.memory_mb, datapath->mbufs, pool_mb);
-	path_leave(source, mark);
+		rc = source_key_error(source, eal ? eal : root, "memory_mb",
+				      "%" PRIu32 " MB cannot hold the mbuf pool: %" PRIu32
+				      " mbufs need about %" PRIu64
+				      " MB (raise memory_mb or lower datapath.mbufs)",
+				      config->eal.memory_mb, datapath->mbufs,
+				      pool_mb);
+	source_path_leave(source, mark);
 	return rc;
 }
 
@@ -704,23 +321,23 @@ static int load_fdb(struct source *source, source_node map,
 					    "clock", NULL };
 	unsigned clock = fdb->clock;
 	if (source_check_keys(source, map, keys) ||
-	    read_u32_key(source, map, "capacity", 8, 16777216, &fdb->capacity) ||
-	    read_u32_key(source, map, "age_seconds", 0, 31536000,
-			 &fdb->age_seconds) ||
-	    read_choice_key(source, map, "clock", "a clock", clock_names,
-			    &clock))
+	    source_key_u32(source, map, "capacity", 8, 16777216, &fdb->capacity) ||
+	    source_key_u32(source, map, "age_seconds", 0, 31536000,
+			   &fdb->age_seconds) ||
+	    source_key_choice(source, map, "clock", "a clock", clock_names,
+			      &clock))
 		return -1;
 	fdb->clock = (enum fdb_clock)clock;
 	/* Checked against this capacity; an apply leaving limit out keeps the
 	 * base's, which must fit too. */
 	source_node node = source_get(source, map, "limit");
-	if (read_u32_key(source, map, "limit", 0, fdb->capacity, &fdb->limit))
+	if (source_key_u32(source, map, "limit", 0, fdb->capacity, &fdb->limit))
 		return -1;
 	if (!node && fdb->limit > fdb->capacity)
-		return key_error(source, map, "capacity",
-				 "%" PRIu32 " is below fdb.limit (%" PRIu32
-				 "); give a lower limit with it",
-				 fdb->capacity, fdb->limit);
+		return source_key_error(source, map, "capacity",
+					"%" PRIu32 " is below fdb.limit (%" PRIu32
+					"); give a lower limit with it",
+					fdb->capacity, fdb->limit);
 	return 0;
 }
 
@@ -739,7 +356,8 @@ static int read_ipv4_key(struct source *source, source_node map,
 	source_node node = source_get(source, map, key);
 	if (!node && !required)
 		return 0;
-	if (read_string_key(source, map, key, text, sizeof(text), true, false))
+	if (source_key_string(source, map, key, text, sizeof(text), true,
+			      false))
 		return -1;
 	char *slash = strchr(text, '/');
 	unsigned long length = 32;
@@ -748,19 +366,19 @@ static int read_ipv4_key(struct source *source, source_node map,
 		*slash = '\0';
 		length = strtoul(slash + 1, &end, 10);
 		if (!prefix || !slash[1] || *end || length > 32)
-			return key_error(source, map, key,
-					 "'%s/%s' is not %s", text, slash + 1,
-					 prefix ? "an IPv4 address/prefix length"
+			return source_key_error(source, map, key,
+						"'%s/%s' is not %s", text, slash + 1,
+						prefix ? "an IPv4 address/prefix length"
 						: "an IPv4 address");
 	} else if (prefix) {
-		return key_error(source, map, key,
-				 "'%s' needs a prefix length (like 198.18.0.1/24)",
-				 text);
+		return source_key_error(source, map, key,
+					"'%s' needs a prefix length (like 198.18.0.1/24)",
+					text);
 	}
 	struct in_addr in;
 	if (inet_pton(AF_INET, text, &in) != 1)
-		return key_error(source, map, key, "'%s' is not an IPv4 address",
-				 text);
+		return source_key_error(source, map, key, "'%s' is not an IPv4 address",
+					text);
 	*address = ntohl(in.s_addr);
 	if (prefix)
 		*prefix = (uint8_t)length;
@@ -778,7 +396,7 @@ static int load_vtep_routes(struct source *source, source_node list,
 		return source_error(source, list, "out of memory");
 	static const char *const keys[] = { "prefix", "next_hop", NULL };
 	for (size_t i = 0; i < count; i++) {
-		size_t mark = path_enter_index(source, i);
+		size_t mark = source_path_index(source, i);
 		source_node item = source_item(source, list, i);
 		struct vxlan_route *route = &vtep->routes[i];
 		int rc = source_check_keys(source, item, keys) ||
@@ -788,9 +406,9 @@ static int load_vtep_routes(struct source *source, source_node list,
 				       &route->next_hop, NULL);
 		if (!rc && route->length < 32 &&
 		    (route->prefix & (0xffffffffu >> route->length)))
-			rc = key_error(source, item, "prefix",
-				       "host bits set after /%u", route->length);
-		path_leave(source, mark);
+			rc = source_key_error(source, item, "prefix",
+					      "host bits set after /%u", route->length);
+		source_path_leave(source, mark);
 		vtep->n_routes = i + 1;
 		if (rc)
 			return -1;
@@ -809,19 +427,19 @@ static int load_vtep_neighbours(struct source *source, source_node list,
 		return source_error(source, list, "out of memory");
 	static const char *const keys[] = { "address", "mac", NULL };
 	for (size_t i = 0; i < count; i++) {
-		size_t mark = path_enter_index(source, i);
+		size_t mark = source_path_index(source, i);
 		source_node item = source_item(source, list, i);
 		struct vtep_neighbour_config *n = &vtep->neighbours[i];
 		char mac[32];
 		int rc = source_check_keys(source, item, keys) ||
 			 read_ipv4_key(source, item, "address", true,
 				       &n->address, NULL) ||
-			 read_string_key(source, item, "mac", mac, sizeof(mac),
-					 true, false);
+			 source_key_string(source, item, "mac", mac,
+					   sizeof(mac), true, false);
 		if (!rc && (!parse_mac(mac, n->mac) || (n->mac[0] & 1)))
-			rc = key_error(source, item, "mac",
-				       "'%s' is not a unicast MAC address", mac);
-		path_leave(source, mark);
+			rc = source_key_error(source, item, "mac",
+					      "'%s' is not a unicast MAC address", mac);
+		source_path_leave(source, mark);
 		vtep->n_neighbours = i + 1;
 		if (rc)
 			return -1;
@@ -844,31 +462,31 @@ static int load_vtep(struct source *source, source_node map,
 	char mac[32] = "";
 	vxlan_underlay_defaults(u);
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "port", vtep->port, sizeof(vtep->port),
-			    true, true) ||
+	    source_key_string(source, map, "port", vtep->port,
+			      sizeof(vtep->port), true, true) ||
 	    read_ipv4_key(source, map, "address", true, &u->address,
 			  &u->prefix_length) ||
-	    read_string_key(source, map, "mac", mac, sizeof(mac), false, false) ||
-	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &u->vid) ||
-	    read_u16_key(source, map, "udp_port", 1, 65535, &u->udp_port) ||
-	    read_u16_key(source, map, "mtu", 576, 9216, &u->mtu) ||
-	    read_u16_key(source, map, "ttl", 1, 255, &ttl) ||
-	    read_bool_key(source, map, "df", &u->df) ||
-	    read_bool_key(source, map, "ignore_reserved_bits",
-			  &u->ignore_reserved_bits))
+	    source_key_string(source, map, "mac", mac, sizeof(mac), false, false) ||
+	    source_key_u16(source, map, "vid", 0, SWITCH_MAX_VID, &u->vid) ||
+	    source_key_u16(source, map, "udp_port", 1, 65535, &u->udp_port) ||
+	    source_key_u16(source, map, "mtu", 576, 9216, &u->mtu) ||
+	    source_key_u16(source, map, "ttl", 1, 255, &ttl) ||
+	    source_key_bool(source, map, "df", &u->df) ||
+	    source_key_bool(source, map, "ignore_reserved_bits",
+			    &u->ignore_reserved_bits))
 		return -1;
 	u->ttl = (uint8_t)ttl;
 	if (mac[0] && (!parse_mac(mac, u->mac) || (u->mac[0] & 1)))
-		return key_error(source, map, "mac",
-				 "'%s' is not a unicast MAC address", mac);
+		return source_key_error(source, map, "mac",
+					"'%s' is not a unicast MAC address", mac);
 	int port = switch_config_port_index(config, vtep->port);
 	if (port < 0)
-		return key_error(source, map, "port",
-				 "port '%s' is not defined in ports", vtep->port);
+		return source_key_error(source, map, "port",
+					"port '%s' is not defined in ports", vtep->port);
 	if (config->ports[port].vlan_configured)
-		return key_error(source, map, "port",
-				 "the underlay port '%s' has a VLAN mode; use "
-				 "vtep.vid to tag the underlay", vtep->port);
+		return source_key_error(source, map, "port",
+					"the underlay port '%s' has a VLAN mode; use "
+					"vtep.vid to tag the underlay", vtep->port);
 	/* vxlan_underlay_check wants a MAC: check with a stand-in when the
 	 * port's own MAC will be used. */
 	struct vxlan_underlay checked = *u;
@@ -882,16 +500,16 @@ static int load_vtep(struct source *source, source_node map,
 	source_node neighbours = source_get(source, map, "neighbours");
 	size_t mark;
 	if (routes) {
-		mark = path_enter_key(source, "routes");
+		mark = source_path_key(source, "routes");
 		int rc = load_vtep_routes(source, routes, vtep);
-		path_leave(source, mark);
+		source_path_leave(source, mark);
 		if (rc)
 			return -1;
 	}
 	if (neighbours) {
-		mark = path_enter_key(source, "neighbours");
+		mark = source_path_key(source, "neighbours");
 		int rc = load_vtep_neighbours(source, neighbours, vtep);
-		path_leave(source, mark);
+		source_path_leave(source, mark);
 		if (rc)
 			return -1;
 	}
@@ -910,15 +528,15 @@ static int load_port_vlan(struct source *source, source_node map,
 	uint16_t vid = 0;
 	uint64_t inner_tags = 0, pcp = 0;
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "mode", mode_name, sizeof(mode_name),
-			    true, false) ||
-	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &vid) ||
-	    read_string_key(source, map, "allowed", allowed, sizeof(allowed),
-			    false, false) ||
-	    read_string_key(source, map, "tpid", tpid_text, sizeof(tpid_text),
-			    false, false) ||
-	    read_u64_key(source, map, "inner_tags", 0, 1, &inner_tags) ||
-	    read_u64_key(source, map, "pcp", 0, VLAN_PCP_MAX, &pcp))
+	    source_key_string(source, map, "mode", mode_name, sizeof(mode_name),
+			      true, false) ||
+	    source_key_u16(source, map, "vid", 0, SWITCH_MAX_VID, &vid) ||
+	    source_key_string(source, map, "allowed", allowed, sizeof(allowed),
+			      false, false) ||
+	    source_key_string(source, map, "tpid", tpid_text, sizeof(tpid_text),
+			      false, false) ||
+	    source_key_u64(source, map, "inner_tags", 0, 1, &inner_tags) ||
+	    source_key_u64(source, map, "pcp", 0, VLAN_PCP_MAX, &pcp))
 		return -1;
 	enum vlan_port_mode mode;
 	if (vlan_port_mode_parse(mode_name, &mode) != 0) {
@@ -927,31 +545,32 @@ static int load_port_vlan(struct source *source, source_node map,
 			snprintf(expected + strlen(expected),
 				 sizeof(expected) - strlen(expected), "%s%s",
 				 i ? ", " : "", vlan_port_mode_names[i]);
-		return key_error(source, map, "mode",
-				 "'%s' is not a VLAN mode (expected one of: %s)",
-				 mode_name, expected);
+		return source_key_error(source, map, "mode",
+					"'%s' is not a VLAN mode (expected one of: %s)",
+					mode_name, expected);
 	}
 	bool needs_vid = mode != VLAN_PORT_trunk;
 	if (needs_vid && !vid)
-		return key_error(source, map, needs_vid && !source_get(source, map, "vid")
-					       ? "mode" : "vid",
-				 "mode %s needs a vid (1..%d)", mode_name,
-				 SWITCH_MAX_VID);
+		return source_key_error(source, map,
+					!source_get(source, map, "vid") ? "mode"
+									: "vid",
+					"mode %s needs a vid (1..%d)", mode_name,
+					SWITCH_MAX_VID);
 	if (!needs_vid && vid)
-		return key_error(source, map, "vid",
-				 "a plain trunk has no VID of its own (use "
-				 "native-untagged or native-tagged)");
+		return source_key_error(source, map, "vid",
+					"a plain trunk has no VID of its own (use "
+					"native-untagged or native-tagged)");
 	vlan_port_init(&port->vlan, mode, vid);
 	if (allowed[0]) {
 		if (mode == VLAN_PORT_access || mode == VLAN_PORT_tunnel)
-			return key_error(source, map, "allowed",
-					 "mode %s carries one VID, not a list",
-					 mode_name);
+			return source_key_error(source, map, "allowed",
+						"mode %s carries one VID, not a list",
+						mode_name);
 		if (vlan_port_allow_list(&port->vlan, allowed) != 0)
-			return key_error(source, map, "allowed",
-					 "'%s' is not a VID list like "
-					 "\"10,20,100-199\" (VIDs 1..4094)",
-					 allowed);
+			return source_key_error(source, map, "allowed",
+						"'%s' is not a VID list like "
+						"\"10,20,100-199\" (VIDs 1..4094)",
+						allowed);
 	}
 	if (tpid_text[0] || inner_tags) {
 		char *end = NULL;
@@ -960,16 +579,16 @@ static int load_port_vlan(struct source *source, source_node map,
 		if (tpid_text[0] && (!end || *end))
 			tpid = 0;
 		if (mode == VLAN_PORT_access || mode == VLAN_PORT_tunnel)
-			return key_error(source, map, tpid_text[0] ? "tpid"
+			return source_key_error(source, map, tpid_text[0] ? "tpid"
 								   : "inner_tags",
-					 "mode %s has no tag of its own",
-					 mode_name);
+						"mode %s has no tag of its own",
+						mode_name);
 		if (vlan_port_set_tpid(&port->vlan, (uint16_t)tpid,
 				       (uint8_t)inner_tags) != 0)
-			return key_error(source, map, "tpid",
-					 "'%s' is not a TPID this switch tags "
-					 "with (0x8100, 0x88a8 or 0x9100)",
-					 tpid_text);
+			return source_key_error(source, map, "tpid",
+						"'%s' is not a TPID this switch tags "
+						"with (0x8100, 0x88a8 or 0x9100)",
+						tpid_text);
 	}
 	vlan_port_set_pcp(&port->vlan, (uint8_t)pcp);
 	const char *why = vlan_port_check(&port->vlan);
@@ -987,47 +606,47 @@ static int load_port(struct source *source, source_node map,
 	struct port_config *port = &config->ports[index];
 	unsigned admin = 0; /* up */
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "name", port->name, sizeof(port->name),
-			    true, true) ||
-	    read_string_key(source, map, "devargs", port->devargs,
-			    sizeof(port->devargs), true, false) ||
-	    read_choice_key(source, map, "admin", "an admin state", admin_names,
-			    &admin) ||
-	    read_u32_key(source, map, "mtu", 0, 16110, &port->mtu) ||
-	    read_u32_key(source, map, "rx_queues", 0, 64, &port->rx_queues))
+	    source_key_string(source, map, "name", port->name,
+			      sizeof(port->name), true, true) ||
+	    source_key_string(source, map, "devargs", port->devargs,
+			      sizeof(port->devargs), true, false) ||
+	    source_key_choice(source, map, "admin", "an admin state",
+			      admin_names, &admin) ||
+	    source_key_u32(source, map, "mtu", 0, 16110, &port->mtu) ||
+	    source_key_u32(source, map, "rx_queues", 0, 64, &port->rx_queues))
 		return -1;
 	port->admin_up = admin == 0;
 	source_node vlan = source_get(source, map, "vlan");
 	if (vlan) {
-		size_t mark = path_enter_key(source, "vlan");
+		size_t mark = source_path_key(source, "vlan");
 		int rc = load_port_vlan(source, vlan, port);
-		path_leave(source, mark);
+		source_path_leave(source, mark);
 		if (rc)
 			return -1;
 	}
 	if (port->mtu && port->mtu < 68)
-		return key_error(source, map, "mtu",
-				 "%" PRIu32 " is below the IPv4 minimum of 68 "
-				 "(0 = the PMD's default)",
-				 port->mtu);
+		return source_key_error(source, map, "mtu",
+					"%" PRIu32 " is below the IPv4 minimum of 68 "
+					"(0 = the PMD's default)",
+					port->mtu);
 	size_t device = device_name_length(port->devargs);
 	if (!device)
-		return key_error(source, map, "devargs",
-				 "'%s' does not start with a device name (like "
-				 "net_pcap0 or 0000:01:00.0)",
-				 port->devargs);
+		return source_key_error(source, map, "devargs",
+					"'%s' does not start with a device name (like "
+					"net_pcap0 or 0000:01:00.0)",
+					port->devargs);
 	/* At most 64 ports: pairwise is fine. */
 	for (size_t i = 0; i < index; i++) {
 		const struct port_config *other = &config->ports[i];
 		if (!strcmp(other->name, port->name))
-			return key_error(source, map, "name",
-					 "duplicate port name '%s' (also ports[%zu])",
-					 port->name, i);
+			return source_key_error(source, map, "name",
+						"duplicate port name '%s' (also ports[%zu])",
+						port->name, i);
 		if (device_name_length(other->devargs) == device &&
 		    !strncmp(other->devargs, port->devargs, device))
-			return key_error(source, map, "devargs",
-					 "device '%.*s' is already used by port '%s'",
-					 (int)device, port->devargs, other->name);
+			return source_key_error(source, map, "devargs",
+						"device '%.*s' is already used by port '%s'",
+						(int)device, port->devargs, other->name);
 	}
 	return 0;
 }
@@ -1035,10 +654,10 @@ static int load_port(struct source *source, source_node map,
 static int load_ports(struct source *source, source_node root,
 		      struct switch_config *config)
 {
-	source_node list = require_key(source, root, "ports");
+	source_node list = source_key_require(source, root, "ports");
 	if (!list)
 		return -1;
-	size_t mark = path_enter_key(source, "ports");
+	size_t mark = source_path_key(source, "ports");
 	size_t count = 0;
 	int rc = source_list(source, list, &count);
 	if (!rc && count == 0)
@@ -1052,13 +671,13 @@ static int load_ports(struct source *source, source_node root,
 			rc = source_error(source, list, "out of memory");
 	}
 	for (size_t i = 0; !rc && i < count; i++) {
-		size_t item_mark = path_enter_index(source, i);
+		size_t item_mark = source_path_index(source, i);
 		rc = load_port(source, source_item(source, list, i), config, i);
-		path_leave(source, item_mark);
+		source_path_leave(source, item_mark);
 		if (!rc)
 			config->n_ports = i + 1;
 	}
-	path_leave(source, mark);
+	source_path_leave(source, mark);
 	return rc;
 }
 
@@ -1117,22 +736,23 @@ static int load_policer_direction(struct source *source, source_node map,
 	if (!source_get(source, map, "rate") || !source_get(source, map, "burst"))
 		return source_error(source, map, "a policer needs rate (bit/s) and "
 						 "burst (bytes)");
-	if (read_u64_key(source, map, "rate", 64000, 100000000000ull, &rate) ||
-	    read_u64_key(source, map, "burst", 64, 1u << 30, &burst) ||
-	    read_u64_key(source, map, "mark_pcp", 0, 7, &pcp) ||
-	    read_u64_key(source, map, "mark_dscp", 0, 63, &dscp))
+	if (source_key_u64(source, map, "rate", 64000, 100000000000ull,
+			   &rate) ||
+	    source_key_u64(source, map, "burst", 64, 1u << 30, &burst) ||
+	    source_key_u64(source, map, "mark_pcp", 0, 7, &pcp) ||
+	    source_key_u64(source, map, "mark_dscp", 0, 63, &dscp))
 		return -1;
 	bool has_pcp = source_get(source, map, "mark_pcp") != NULL;
 	bool has_dscp = source_get(source, map, "mark_dscp") != NULL;
 	if (has_pcp && has_dscp)
-		return key_error(source, map, "mark_dscp",
-				 "mark either the PCP or the DSCP, not both");
+		return source_key_error(source, map, "mark_dscp",
+					"mark either the PCP or the DSCP, not both");
 	/* Each worker meters its share (vswitch.h): the share must be a
 	 * rate the meter takes. */
 	if (workers > 1 && rate / workers < 64000)
-		return key_error(source, map, "rate",
-				 "%" PRIu64 " bit/s over %" PRIu32 " workers is "
-				 "below 64 kbit/s each", rate, workers);
+		return source_key_error(source, map, "rate",
+					"%" PRIu64 " bit/s over %" PRIu32 " workers is "
+					"below 64 kbit/s each", rate, workers);
 	policer->enabled = true;
 	policer->rate_bps = rate;
 	policer->burst_bytes = (uint32_t)burst;
@@ -1149,18 +769,18 @@ static int load_policer(struct source *source, source_node map,
 		return 0;
 	static const char *const keys[] = { "in", "out", NULL };
 	static const char *const directions[] = { "in", "out" };
-	size_t mark = path_enter_key(source, "policer");
+	size_t mark = source_path_key(source, "policer");
 	int rc = source_check_keys(source, node, keys);
 	for (int d = 0; !rc && d < 2; d++) {
 		source_node direction = source_get(source, node, directions[d]);
 		if (!direction)
 			continue;
-		size_t inner = path_enter_key(source, directions[d]);
+		size_t inner = source_path_key(source, directions[d]);
 		rc = load_policer_direction(source, direction, workers,
 					    &member->policer[d]);
-		path_leave(source, inner);
+		source_path_leave(source, inner);
 	}
-	path_leave(source, mark);
+	source_path_leave(source, mark);
 	return rc;
 }
 
@@ -1176,36 +796,36 @@ static int load_tunnel_member(struct source *source, source_node map,
 	if (read_ipv4_key(source, map, "tunnel", true, &member->tunnel, NULL))
 		return -1;
 	if (!source_get(source, map, "vni"))
-		return key_error(source, map, "tunnel",
-				 "a tunnel member needs a vni");
-	if (read_u64_key(source, map, "vni", 0, VXLAN_VNI_MAX, &vni))
+		return source_key_error(source, map, "tunnel",
+					"a tunnel member needs a vni");
+	if (source_key_u64(source, map, "vni", 0, VXLAN_VNI_MAX, &vni))
 		return -1;
 	member->vni = (uint32_t)vni;
 	if (source_get(source, map, "port") || source_get(source, map, "vid"))
-		return key_error(source, map, "tunnel",
-				 "a member is a port (with vid) or a tunnel "
-				 "(with vni), not both");
+		return source_key_error(source, map, "tunnel",
+					"a member is a port (with vid) or a tunnel "
+					"(with vni), not both");
 	if (!config->vtep.configured)
-		return key_error(source, map, "tunnel",
-				 "tunnel members need a vtep section");
+		return source_key_error(source, map, "tunnel",
+					"tunnel members need a vtep section");
 	if (member->tunnel == config->vtep.underlay.address || !member->tunnel)
-		return key_error(source, map, "tunnel",
-				 "the remote VTEP cannot be our own address");
+		return source_key_error(source, map, "tunnel",
+					"the remote VTEP cannot be our own address");
 	for (size_t b = 0; b <= bd_index; b++) {
 		const struct bd_config *bd = &config->bds[b];
 		size_t n = b == bd_index ? member_index : bd->n_members;
 		for (size_t m = 0; m < n; m++)
 			if (bd->members[m].tunnel == member->tunnel &&
 			    bd->members[m].vni == member->vni)
-				return key_error(source, map, "vni",
-						 "VNI %u to that VTEP is already a "
-						 "member of bridge domain '%s'",
-						 member->vni, bd->name);
+				return source_key_error(source, map, "vni",
+							"VNI %u to that VTEP is already a "
+							"member of bridge domain '%s'",
+							member->vni, bd->name);
 	}
 	if (++index->n_members > SWITCH_MAX_MEMBERS)
-		return key_error(source, map, "tunnel",
-				 "more than %d members in all bridge domains",
-				 SWITCH_MAX_MEMBERS);
+		return source_key_error(source, map, "tunnel",
+					"more than %d members in all bridge domains",
+					SWITCH_MAX_MEMBERS);
 	return 0;
 }
 
@@ -1219,53 +839,53 @@ static int load_member(struct source *source, source_node map,
 	struct member_config *member = &bd->members[member_index];
 	uint64_t split_horizon = 0;
 	if (source_check_keys(source, map, keys) ||
-	    read_u64_key(source, map, "split_horizon", 0,
-			 SWITCH_MAX_SPLIT_HORIZON, &split_horizon) ||
+	    source_key_u64(source, map, "split_horizon", 0,
+			   SWITCH_MAX_SPLIT_HORIZON, &split_horizon) ||
 	    load_policer(source, map, config->datapath.workers, member))
 		return -1;
 	member->split_horizon = (uint8_t)split_horizon;
 	if (source_get(source, map, "tunnel"))
 		return load_tunnel_member(source, map, config, index, bd_index,
 					  member_index);
-	if (read_string_key(source, map, "port", member->port,
-			    sizeof(member->port), true, true) ||
-	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &member->vid))
+	if (source_key_string(source, map, "port", member->port,
+			      sizeof(member->port), true, true) ||
+	    source_key_u16(source, map, "vid", 0, SWITCH_MAX_VID, &member->vid))
 		return -1;
 	if (config->vtep.configured && !strcmp(member->port, config->vtep.port))
-		return key_error(source, map, "port",
-				 "port '%s' is the VTEP's underlay port",
-				 member->port);
+		return source_key_error(source, map, "port",
+					"port '%s' is the VTEP's underlay port",
+					member->port);
 	int slot = member_slot(config, member->port, member->vid);
 	if (slot < 0)
-		return key_error(source, map, "port",
-				 "port '%s' is not defined in ports", member->port);
+		return source_key_error(source, map, "port",
+					"port '%s' is not defined in ports", member->port);
 	const struct port_config *port = switch_config_port(config, member->port);
 	if (port->vlan_configured) {
 		struct vlan_egress egress = vlan_port_egress(&port->vlan,
 							     member->vid);
 		if (member->vid == 0 || egress.verdict != VLAN_OK)
-			return key_error(source, map, "vid",
-					 "port '%s' (VLAN mode %s) does not carry "
-					 "VID %u",
-					 member->port,
-					 vlan_port_mode_names[port->vlan.mode],
-					 member->vid);
+			return source_key_error(source, map, "vid",
+						"port '%s' (VLAN mode %s) does not carry "
+						"VID %u",
+						member->port,
+						vlan_port_mode_names[port->vlan.mode],
+						member->vid);
 	}
 	if (index->member_bd[slot] == bd_index + 1)
-		return key_error(source, map, "port",
-				 "port '%s' vid %u is listed twice in this bridge "
-				 "domain",
-				 member->port, member->vid);
+		return source_key_error(source, map, "port",
+					"port '%s' vid %u is listed twice in this bridge "
+					"domain",
+					member->port, member->vid);
 	if (index->member_bd[slot])
-		return key_error(source, map, "port",
-				 "port '%s' vid %u is already a member of bridge "
-				 "domain '%s'",
-				 member->port, member->vid,
-				 config->bds[index->member_bd[slot] - 1].name);
+		return source_key_error(source, map, "port",
+					"port '%s' vid %u is already a member of bridge "
+					"domain '%s'",
+					member->port, member->vid,
+					config->bds[index->member_bd[slot] - 1].name);
 	if (++index->n_members > SWITCH_MAX_MEMBERS)
-		return key_error(source, map, "port",
-				 "more than %d members in all bridge domains",
-				 SWITCH_MAX_MEMBERS);
+		return source_key_error(source, map, "port",
+					"more than %d members in all bridge domains",
+					SWITCH_MAX_MEMBERS);
 	index->member_bd[slot] = (uint16_t)(bd_index + 1);
 	return 0;
 }
@@ -1279,54 +899,54 @@ static int load_static_mac(struct source *source, source_node map,
 	struct static_mac_config *entry = &bd->static_macs[mac_index];
 	char text[32];
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "mac", text, sizeof(text), true,
-			    false) ||
-	    read_string_key(source, map, "port", entry->port,
-			    sizeof(entry->port), true, true) ||
-	    read_u16_key(source, map, "vid", 0, SWITCH_MAX_VID, &entry->vid))
+	    source_key_string(source, map, "mac", text, sizeof(text), true,
+			      false) ||
+	    source_key_string(source, map, "port", entry->port,
+			      sizeof(entry->port), true, true) ||
+	    source_key_u16(source, map, "vid", 0, SWITCH_MAX_VID, &entry->vid))
 		return -1;
 
 	static const uint8_t zero[6];
 	if (!parse_mac(text, entry->mac))
-		return key_error(source, map, "mac",
-				 "'%s' is not a MAC address (six hex bytes like "
-				 "02:00:00:00:00:01)",
-				 text);
+		return source_key_error(source, map, "mac",
+					"'%s' is not a MAC address (six hex bytes like "
+					"02:00:00:00:00:01)",
+					text);
 	if (entry->mac[0] & 1)
-		return key_error(source, map, "mac",
-				 "%s is a multicast address; static MACs must be "
-				 "unicast",
-				 text);
+		return source_key_error(source, map, "mac",
+					"%s is a multicast address; static MACs must be "
+					"unicast",
+					text);
 	if (!memcmp(entry->mac, zero, sizeof(zero)))
-		return key_error(source, map, "mac",
-				 "00:00:00:00:00:00 is not a station address");
+		return source_key_error(source, map, "mac",
+					"00:00:00:00:00:00 is not a station address");
 	size_t i = hash_bytes(entry->mac, 6) & index->macs_mask;
 	for (; index->macs[i]; i = (i + 1) & index->macs_mask) {
 		size_t other = index->macs[i] - 1;
 		if (!memcmp(bd->static_macs[other].mac, entry->mac, 6)) {
 			char mac[18];
 			switch_config_format_mac(entry->mac, mac);
-			return key_error(source, map, "mac",
-					 "static MAC %s is listed twice in bridge "
-					 "domain '%s' (also static_macs[%zu])",
-					 mac, bd->name, other);
+			return source_key_error(source, map, "mac",
+						"static MAC %s is listed twice in bridge "
+						"domain '%s' (also static_macs[%zu])",
+						mac, bd->name, other);
 		}
 	}
 	index->macs[i] = (uint32_t)mac_index + 1;
 
 	int slot = member_slot(config, entry->port, entry->vid);
 	if (slot < 0)
-		return key_error(source, map, "port",
-				 "port '%s' is not defined in ports", entry->port);
+		return source_key_error(source, map, "port",
+					"port '%s' is not defined in ports", entry->port);
 	if (index->member_bd[slot] != bd_index + 1)
-		return key_error(source, map, "port",
-				 "port '%s' vid %u is not a member of bridge "
-				 "domain '%s'",
-				 entry->port, entry->vid, bd->name);
+		return source_key_error(source, map, "port",
+					"port '%s' vid %u is not a member of bridge "
+					"domain '%s'",
+					entry->port, entry->vid, bd->name);
 	if (++index->n_static_macs > config->fdb.capacity)
-		return key_error(source, map, "port",
-				 "more static MACs than fdb.capacity (%" PRIu32 ")",
-				 config->fdb.capacity);
+		return source_key_error(source, map, "port",
+					"more static MACs than fdb.capacity (%" PRIu32 ")",
+					config->fdb.capacity);
 	return 0;
 }
 
@@ -1338,11 +958,11 @@ static int load_bd_list(struct source *source, source_node map,
 {
 	struct bd_config *bd = &config->bds[bd_index];
 	bool members = !strcmp(key, "members");
-	source_node list = required ? require_key(source, map, key)
+	source_node list = required ? source_key_require(source, map, key)
 				    : source_get(source, map, key);
 	if (!list)
 		return required ? -1 : 0;
-	size_t mark = path_enter_key(source, key);
+	size_t mark = source_path_key(source, key);
 	size_t count = 0;
 	int rc = source_list(source, list, &count);
 	if (!rc && count > SWITCH_MAX_MEMBERS)
@@ -1366,19 +986,19 @@ static int load_bd_list(struct source *source, source_node map,
 			rc = source_error(source, list, "out of memory");
 	}
 	for (size_t i = 0; !rc && i < count; i++) {
-		size_t item_mark = path_enter_index(source, i);
+		size_t item_mark = source_path_index(source, i);
 		source_node item = source_item(source, list, i);
 		rc = members ? load_member(source, item, config, index, bd_index, i)
 			     : load_static_mac(source, item, config, index,
 					       bd_index, i);
-		path_leave(source, item_mark);
+		source_path_leave(source, item_mark);
 		/* Counted as filled so far, so that free sees them all. */
 		if (members)
 			bd->n_members = i + 1;
 		else
 			bd->n_static_macs = i + 1;
 	}
-	path_leave(source, mark);
+	source_path_leave(source, mark);
 	return rc;
 }
 
@@ -1392,12 +1012,12 @@ static int load_bd(struct source *source, source_node map,
 	struct bd_config *bd = &config->bds[bd_index];
 	bd->learning = true;
 	if (source_check_keys(source, map, keys) ||
-	    read_string_key(source, map, "name", bd->name, sizeof(bd->name),
-			    true, true) ||
-	    read_u16_key(source, map, "id", 1, SWITCH_MAX_BD, &bd->id) ||
-	    read_bool_key(source, map, "learning", &bd->learning) ||
-	    read_u32_key(source, map, "mac_limit", 0, config->fdb.capacity,
-			 &bd->mac_limit))
+	    source_key_string(source, map, "name", bd->name, sizeof(bd->name),
+			      true, true) ||
+	    source_key_u16(source, map, "id", 1, SWITCH_MAX_BD, &bd->id) ||
+	    source_key_bool(source, map, "learning", &bd->learning) ||
+	    source_key_u32(source, map, "mac_limit", 0, config->fdb.capacity,
+			   &bd->mac_limit))
 		return -1;
 
 	/* Unique name and id. */
@@ -1405,17 +1025,17 @@ static int load_bd(struct source *source, source_node map,
 	for (; index->names[slot]; slot = (slot + 1) & index->names_mask) {
 		size_t other = index->names[slot] - 1;
 		if (!strcmp(config->bds[other].name, bd->name))
-			return key_error(source, map, "name",
-					 "duplicate bridge domain name '%s' (also "
-					 "bridge_domains[%zu])",
-					 bd->name, other);
+			return source_key_error(source, map, "name",
+						"duplicate bridge domain name '%s' (also "
+						"bridge_domains[%zu])",
+						bd->name, other);
 	}
 	index->names[slot] = (uint32_t)bd_index + 1;
 	if (bd->id && index->id_used[bd->id])
-		return key_error(source, map, "id",
-				 "bridge domain id %u is already used by '%s'",
-				 bd->id,
-				 switch_config_bd_by_id(config, bd->id)->name);
+		return source_key_error(source, map, "id",
+					"bridge domain id %u is already used by '%s'",
+					bd->id,
+					switch_config_bd_by_id(config, bd->id)->name);
 	index->id_used[bd->id] = bd->id != 0; /* 0: assigned later */
 	return load_bd_list(source, map, "members", true, config, index,
 			    bd_index) ||
@@ -1431,7 +1051,7 @@ static int load_bds(struct source *source, source_node root,
 	source_node list = source_get(source, root, "bridge_domains");
 	if (!list)
 		return 0;
-	size_t mark = path_enter_key(source, "bridge_domains");
+	size_t mark = source_path_key(source, "bridge_domains");
 	size_t count = 0;
 	struct bd_index *index = NULL;
 	int rc = source_list(source, list, &count);
@@ -1452,10 +1072,10 @@ static int load_bds(struct source *source, source_node root,
 			rc = source_error(source, list, "out of memory");
 	}
 	for (size_t i = 0; !rc && i < count; i++) {
-		size_t item_mark = path_enter_index(source, i);
+		size_t item_mark = source_path_index(source, i);
 		rc = load_bd(source, source_item(source, list, i), config,
 			     index, i);
-		path_leave(source, item_mark);
+		source_path_leave(source, item_mark);
 		config->n_bds = i + 1;
 	}
 	if (index) {
@@ -1464,7 +1084,7 @@ static int load_bds(struct source *source, source_node root,
 		free(index->macs);
 		free(index);
 	}
-	path_leave(source, mark);
+	source_path_leave(source, mark);
 	return rc;
 }
 
@@ -1567,17 +1187,17 @@ int switch_config_from_json(struct switch_config *config,
 	int rc = 0;
 	if (!json || !json_is_object(json)) {
 		rc = source_error(&source, json, "expected an object, found %s",
-				  json ? json_type_name(json) : "nothing");
+				  json ? source_json_type(json) : "nothing");
 		goto out;
 	}
 	for (const char *const *key = process_level; *key; key++) {
 		if (!json_object_get(json, *key))
 			continue;
-		size_t mark = path_enter_key(&source, *key);
+		size_t mark = source_path_key(&source, *key);
 		rc = source_error(&source, json,
 				  "process-level settings cannot be applied; "
 				  "they are read from the --config file at start");
-		path_leave(&source, mark);
+		source_path_leave(&source, mark);
 		goto out;
 	}
 	rc = source_check_keys(&source, json, keys) ||
