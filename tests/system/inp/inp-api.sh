@@ -372,8 +372,13 @@ expiry() {
 	python3 - "$INP_TMP/expiry-before" "$INP_TMP/expiry-after" <<'EOF'
 import json, sys
 def load(path):
-    lines = [json.loads(line) for line in open(path) if line.strip()]
-    return lines
+    # Three JSON documents one after the other (see snapshot).
+    text, documents, decoder, at = open(path).read(), [], json.JSONDecoder(), 0
+    while text[at:].strip():
+        at += len(text[at:]) - len(text[at:].lstrip())
+        document, at = decoder.raw_decode(text, at)
+        documents.append(document)
+    return documents
 before, after = load(sys.argv[1]), load(sys.argv[2])
 live = lambda listing: sorted(v["id"] for v in listing["vnets"] if v["state"] != "deleted")
 sys.exit(0 if live(before[0]) == live(after[0]) and before[-1] == after[-1] else 1)
