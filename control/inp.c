@@ -626,6 +626,20 @@ static char *file_read(const char *path, char *err, size_t err_size)
 	return text;
 }
 
+/* mkdir -p, mode 0755. */
+static int directory_make(const char *path)
+{
+	char buffer[INP_PATH_SIZE];
+	snprintf(buffer, sizeof(buffer), "%s", path);
+	for (char *slash = buffer + 1; (slash = strchr(slash, '/')); slash++) {
+		*slash = '\0';
+		if (mkdir(buffer, 0755) && errno != EEXIST)
+			return -1;
+		*slash = '/';
+	}
+	return mkdir(buffer, 0755) && errno != EEXIST ? -1 : 0;
+}
+
 /* The housekeeping thread: lease expiry once a second. */
 static void *housekeeping_main(void *context)
 {
@@ -673,6 +687,12 @@ struct inp_server *inp_server_start(const struct inp_config *config,
 				 config->switch_namespaces[i].node);
 			goto fail;
 		}
+	/* The switches create the VMs' vhost-user sockets there. */
+	if (directory_make(config->vhost_directory)) {
+		snprintf(err, err_size, "hosts.vhost_directory %s: %s",
+			 config->vhost_directory, strerror(errno));
+		goto fail;
+	}
 	server->states.node_down =
 		calloc(server->substrate->node_count + 1, sizeof(bool));
 	server->states.link_down =
