@@ -59,6 +59,7 @@ declare -A DELETED=()      # acknowledged deletes: id -> owner
 declare -A MAYBE_CREATE=() # name -> owner (in flight at a crash)
 declare -A MAYBE_DELETE=() # id -> owner
 UNEXPECTED=0
+CUT=0 # calls in flight at a crash that got no answer
 RESTARTS=0
 RESTART_FAILURES=0
 
@@ -89,6 +90,7 @@ record() {
 			DELETED[$argument]=$owner
 		fi
 	elif [ "$2" = crashed ]; then
+		CUT=$((CUT + 1))
 		if [ "$kind" = create ]; then
 			MAYBE_CREATE[c$argument]=$owner
 		else
@@ -193,7 +195,7 @@ BURST_DONE=0
 burst_ok() {
 	burst || return 1
 	BURST_DONE=1
-	echo "# $OPERATIONS operations, $RESTARTS SIGKILLs, ${#LIVE[@]} VNets live at the end" >&2
+	echo "$OPERATIONS operations, $RESTARTS SIGKILLs cutting $CUT calls short, ${#LIVE[@]} VNets live at the end" >&2
 	[ -n "$INP_PID" ]
 }
 # Not in tap_check: the books must stay in this shell.
