@@ -378,6 +378,9 @@ static struct reply route(struct inp_server *server,
 			  struct MHD_Connection *connection, const char *url,
 			  const char *method, const struct upload *upload)
 {
+	/* HEAD is GET without the body (libmicrohttpd drops it). */
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
 	bool get = strcmp(method, "GET") == 0;
 	bool post = strcmp(method, "POST") == 0;
 	bool delete = strcmp(method, "DELETE") == 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include <netinet/in.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "control.h"
 
@@ -90,7 +92,8 @@ static int setup(void **state)
 	 * folder. */
 	snprintf(config, sizeof(config),
 		 "substrate: %s\nstore: store.sqlite\nlisten: 127.0.0.1:0\n"
-		 "operator_token_file: operator.token\n",
+		 "operator_token_file: operator.token\n"
+		 "hosts: {vhost_directory: vhost}\n",
 		 substrate);
 	write_file(fixture->config_path, config);
 
@@ -133,6 +136,9 @@ static int teardown(void **state)
 			 files[i]);
 		unlink(path);
 	}
+	char vhost[128];
+	snprintf(vhost, sizeof(vhost), "%s/vhost", fixture->directory);
+	rmdir(vhost);
 	rmdir(fixture->directory);
 	free(fixture);
 	return 0;
@@ -143,6 +149,7 @@ static int teardown(void **state)
 struct response {
 	int status;
 	json_t *body;
+	char *text; /* the body when it is no JSON (free it) */
 };
 
 /* One request on a fresh connection ("Connection: close"); the reply's
@@ -193,10 +200,10 @@ static struct response http(struct fixture *fixture, const char *method,
 	assert_int_equal(sscanf(reply, "HTTP/1.1 %d", &response.status), 1);
 	char *start = strstr(reply, "\r\n\r\n");
 	assert_non_null(start);
-	json_error_t error;
-	response.body = json_loads(start + 4, 0, &error);
+	/* JSON for the API; /metrics and the SVG are text. */
+	response.body = json_loads(start + 4, 0, NULL);
 	if (!response.body)
-		fail_msg("not JSON (%s): %s", error.text, start + 4);
+		response.text = strdup(start + 4);
 	free(reply);
 	return response;
 }
@@ -565,6 +572,247 @@ static void test_config_errors(void **state)
 	assert_non_null(strstr(err, "none.yaml"));
 }
 
+/* The rest of the lifecycle: names as references, whoami, renew and its
+ * bounds, the manifest, delete by name, a deleted VNet's manifest. */
+static void test_lifecycle(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	struct response response =
+		http_text(fixture, "GET", "/v1/whoami", alice, NULL);
+	assert_int_equal(response.status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "role")), "sp");
+	json_decref(response.body);
+	free(response.text);
+
+	size_t length;
+	char *xml = example("point-to-point.xml", &length);
+	response = http(fixture, "POST", "/v1/vnets", alice, xml, length);
+	free(xml);
+	assert_int_equal(response.status, 201);
+	json_decref(response.body);
+	free(response.text);
+
+	/* "pair" is its name: every route takes it. */
+	response = http_text(fixture, "GET", "/v1/vnets/pair", alice, NULL);
+	assert_int_equal(response.status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "name")),
+		"pair");
+	json_decref(response.body);
+	free(response.text);
+
+	char body[128];
+	long long soon = (long long)time(NULL) + 7200;
+	snprintf(body, sizeof(body), "{\"lease_end\": %lld}", soon);
+	response = http_text(fixture, "POST", "/v1/vnets/pair/renew", alice,
+			     body);
+	assert_int_equal(response.status, 200);
+	assert_int_equal(json_integer_value(
+				 json_object_get(response.body, "lease_end")),
+			 soon);
+	json_decref(response.body);
+	free(response.text);
+	response = http_text(fixture, "POST", "/v1/vnets/pair/renew", alice,
+			     "{\"lease_end\": \"2030-01-02T03:04:05Z\"}");
+	assert_int_equal(response.status, 200);
+	assert_int_equal(json_integer_value(
+				 json_object_get(response.body, "lease_end")),
+			 1893553445);
+	json_decref(response.body);
+	free(response.text);
+	/* In the past, beyond the longest lease, or not a time: refused,
+	 * and the lease stays. */
+	static const char *const refused[] = {
+		"{\"lease_end\": 1000}",
+		"{\"lease_end\": \"2199-01-01T00:00:00Z\"}",
+		"{\"lease_end\": \"tomorrow\"}",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		response = http_text(fixture, "POST", "/v1/vnets/pair/renew",
+				     alice, refused[i]);
+		assert_int_equal(response.status, 400);
+		json_decref(response.body);
+		free(response.text);
+	}
+	response = http_text(fixture, "GET", "/v1/vnets/pair", alice, NULL);
+	assert_int_equal(json_integer_value(
+				 json_object_get(response.body, "lease_end")),
+			 1893553445);
+	json_decref(response.body);
+	free(response.text);
+
+	/* The manifest: both nodes placed, the link's hops with tags. */
+	response = http_text(fixture, "GET", "/v1/vnets/pair/manifest", alice,
+			     NULL);
+	assert_int_equal(response.status, 200);
+	json_t *nodes = json_object_get(response.body, "nodes");
+	assert_int_equal(json_array_size(nodes), 2);
+	assert_non_null(json_string_value(
+		json_object_get(json_array_get(nodes, 0), "substrate_node")));
+	json_decref(response.body);
+	free(response.text);
+
+	/* Delete by name; deleting again answers the same; a deleted VNet
+	 * has no manifest. */
+	for (int i = 0; i < 2; i++) {
+		response = http_text(fixture, "DELETE", "/v1/vnets/1", alice,
+				     NULL);
+		assert_int_equal(response.status, 200);
+		assert_string_equal(json_string_value(json_object_get(
+					    response.body, "state")),
+				    "deleted");
+		json_decref(response.body);
+		free(response.text);
+	}
+	response = http_text(fixture, "GET", "/v1/vnets/1/manifest", alice,
+			     NULL);
+	assert_error(&response, 409, "deleted");
+	json_decref(response.body);
+	free(response.text);
+}
+
+/* The operator's views: the substrate with its use, marks, the picture,
+ * the metrics; SPs get 403. */
+static void test_operator_views(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	struct response response =
+		http_text(fixture, "GET", "/v1/substrate", alice, NULL);
+	assert_error(&response, 403, "forbidden");
+	json_decref(response.body);
+	free(response.text);
+
+	size_t length;
+	char *xml = example("point-to-point.xml", &length);
+	response = http(fixture, "POST", "/v1/vnets", alice, xml, length);
+	free(xml);
+	assert_int_equal(response.status, 201);
+	json_decref(response.body);
+	free(response.text);
+
+	response = http_text(fixture, "GET", "/v1/substrate",
+			     fixture->operator_token, NULL);
+	assert_int_equal(response.status, 200);
+	double cpu_used = 0;
+	size_t i;
+	json_t *node;
+	json_array_foreach(json_object_get(response.body, "nodes"), i, node)
+		cpu_used += json_real_value(json_object_get(node, "cpu_used"));
+	assert_true(cpu_used > 0);
+	json_decref(response.body);
+	free(response.text);
+
+	response = http_text(fixture, "POST", "/v1/substrate/links/nowhere",
+			     fixture->operator_token, "{\"state\": \"down\"}");
+	assert_error(&response, 404, "not_found");
+	json_decref(response.body);
+	free(response.text);
+	response = http_text(fixture, "POST",
+			     "/v1/substrate/links/paris-1--lyon-1",
+			     fixture->operator_token, "{\"state\": \"sideways\"}");
+	assert_error(&response, 400, "bad_request");
+	json_decref(response.body);
+	free(response.text);
+	response = http_text(fixture, "POST",
+			     "/v1/substrate/links/paris-1--lyon-1",
+			     fixture->operator_token, "{\"state\": \"down\"}");
+	assert_int_equal(response.status, 200);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "state")),
+		"down");
+	json_decref(response.body);
+	free(response.text);
+
+	/* /metrics needs no token. */
+	response = http_text(fixture, "GET", "/metrics", NULL, NULL);
+	assert_int_equal(response.status, 200);
+	assert_non_null(strstr(response.text,
+			       "loom_inp_creates_total{result=\"accepted\"} 1"));
+	assert_non_null(strstr(response.text,
+			       "loom_inp_element_down{kind=\"link\","
+			       "id=\"paris-1--lyon-1\"} 1"));
+	json_decref(response.body);
+	free(response.text);
+
+	response = http_text(fixture, "GET", "/v1/substrate/svg",
+			     fixture->operator_token, NULL);
+	assert_int_equal(response.status, 200);
+	assert_non_null(strstr(response.text, "<svg"));
+	assert_non_null(strstr(response.text, "pair")); /* the VNet drawn */
+	json_decref(response.body);
+	free(response.text);
+}
+
+/* HTTPS when a certificate and key are configured. */
+static void test_tls(void **state)
+{
+	struct fixture *fixture = *state;
+	char command[1024], certificate[160], key[160];
+	snprintf(certificate, sizeof(certificate), "%s/cert.pem",
+		 fixture->directory);
+	snprintf(key, sizeof(key), "%s/key.pem", fixture->directory);
+	snprintf(command, sizeof(command),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s "
+		 "-out %s -days 1 -subj /CN=127.0.0.1 "
+		 "-addext subjectAltName=IP:127.0.0.1 2>/dev/null",
+		 key, certificate);
+	if (system(command) != 0)
+		skip(); /* no openssl command */
+	struct inp_config config = fixture->config;
+	snprintf(config.tls_certificate, sizeof(config.tls_certificate), "%s",
+		 certificate);
+	snprintf(config.tls_key, sizeof(config.tls_key), "%s", key);
+	snprintf(config.store, sizeof(config.store), "%s/tls.sqlite",
+		 fixture->directory);
+	snprintf(config.operator_token_file,
+		 sizeof(config.operator_token_file), "%s/tls.token",
+		 fixture->directory);
+	char err[512];
+	struct inp_server *server = inp_server_start(&config, err, sizeof(err));
+	if (!server)
+		fail_msg("TLS server: %s", err);
+	char url[128];
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/v1/health",
+		 inp_server_port(server));
+	CURL *curl = curl_easy_init();
+	assert_non_null(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, certificate);
+	curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	CURLcode code = curl_easy_perform(curl);
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(code, CURLE_OK);
+	assert_int_equal(status, 200);
+	/* Plain HTTP to the TLS port gets no HTTP answer. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/health",
+		 inp_server_port(server));
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+	status = 0;
+	code = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	assert_true(code != CURLE_OK || status != 200);
+	curl_easy_cleanup(curl);
+	inp_server_stop(server);
+	unlink(certificate);
+	unlink(key);
+	snprintf(command, sizeof(command), "%s/tls.sqlite", fixture->directory);
+	unlink(command);
+	strncat(command, "-wal", sizeof(command) - strlen(command) - 1);
+	unlink(command);
+	snprintf(command, sizeof(command), "%s/tls.sqlite-shm",
+		 fixture->directory);
+	unlink(command);
+	snprintf(command, sizeof(command), "%s/tls.token", fixture->directory);
+	unlink(command);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +828,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_config_errors, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_operator_views, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
