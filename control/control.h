@@ -204,7 +204,8 @@ struct vnet_request {
 	_(CAPACITY, "invalid capacity")                                     \
 	_(IMAGE, "image missing or misplaced")                              \
 	_(PLACEMENT, "invalid placement")                                   \
-	_(NO_MEMORY, "out of memory")
+	_(NO_MEMORY, "out of memory")                                       \
+	_(UNSUPPORTED, "not supported by Loom")
 
 enum vnet_request_problem {
 #define _(name, text) VNET_REQUEST_##name,
@@ -868,5 +869,51 @@ bool host_exists(const char *namespace_name);
  * argument is NULL. */
 int host_namespace_name(const char *prefix, int64_t vnet, const char *node,
 			char *out, size_t size);
+
+
+/* ---- GENI RSpec v3 ----------------------------------------------------------
+ *
+ * GENI RSpec v3 request documents (namespace RSPEC_V3_NAMESPACE, or the
+ * older ProtoGENI v2 one) read into the same struct vnet_request as Loom's
+ * format, and Loom's manifest (docs/api.md) written as a GENI v3 manifest
+ * RSpec. docs/rspec.md has the mapping, what is lenient, what is refused
+ * and why. Same guarantees as vnet_request_parse: bounded size and depth,
+ * no DTD, no network, positioned errors, a complete model or none.
+ */
+#define RSPEC_V3_NAMESPACE "http://www.geni.net/resources/rspec/3"
+#define RSPEC_PROTOGENI_V2_NAMESPACE "http://www.protogeni.net/resources/rspec/2"
+/* Defaults where a request says nothing (docs/rspec.md). */
+#define RSPEC_DEFAULT_CAPACITY_KBPS 100000u /* 100 Mbit/s */
+#define RSPEC_DEFAULT_IMAGE "default"
+#define RSPEC_DEFAULT_NAME "rspec-request"
+/* The authority of the URNs a manifest names (component_id, sliver_id)
+ * when the manifest JSON carries no "authority". */
+#define RSPEC_DEFAULT_AUTHORITY "loom"
+
+/* An RSpec v3 (or ProtoGENI v2) request with type="request". The VNet's
+ * name is `name` sanitized to an identifier (its file name without
+ * folders and extension; NULL or nothing left: RSPEC_DEFAULT_NAME), unless
+ * the root carries loom:name (namespace urn:loom:vnet:1). The root's
+ * `expires` is the lease end (later than `now`). Returns 0 and fills out,
+ * or -1 with error filled and out zeroed. */
+int rspec_request_parse(const char *xml, size_t length, const char *name,
+			time_t now, struct vnet_request *out,
+			struct vnet_request_error *error);
+
+/* Either format, by the root element's namespace: Loom's (urn:loom:vnet:1)
+ * through vnet_request_parse, *format = "loom-xml"; RSpec v3 or ProtoGENI
+ * v2 through rspec_request_parse, *format = "geni-rspec-v3". A manifest or
+ * advertisement RSpec, or any other root, is refused (WRONG_ROOT) with the
+ * reason. format may be NULL; it is set (to NULL on failure). Parses the
+ * text once. */
+int vnet_document_parse(const char *xml, size_t length, const char *name,
+			time_t now, struct vnet_request *out,
+			struct vnet_request_error *error, const char **format);
+
+/* The daemon's manifest JSON (docs/api.md, "Manifest") as a GENI v3
+ * manifest RSpec: malloc'd, NUL-terminated XML (the caller frees), or NULL
+ * when the JSON lacks what a manifest needs (no "nodes" array, a node
+ * without "id") or memory runs out. */
+char *rspec_manifest(const json_t *manifest);
 
 #endif

@@ -32,8 +32,6 @@
 extern const char loom_vnet_xsd[];
 extern const unsigned long loom_vnet_xsd_length;
 
-#define GENI_RSPEC_NAMESPACE "http://www.geni.net/resources/rspec/3"
-
 const char *vnet_request_schema(void)
 {
 	return loom_vnet_xsd;
@@ -724,7 +722,57 @@ static int collect_extensions(struct vnet_builder *builder,
 	return 0;
 }
 
-/* ---- The entry point ----------------------------------------------------- */
+/* ---- The entry points ---------------------------------------------------- */
+
+int vnet_request_from_document(xmlDoc *document, time_t now,
+			       struct vnet_request *out,
+			       struct vnet_request_error *error)
+{
+	pthread_once(&schema_once, schema_init);
+	const xmlNode *root = xmlDocGetRootElement(document);
+	if (!root)
+		return vnet_error_set(error, VNET_REQUEST_NOT_XML, 0, NULL,
+				      NULL, "no root element");
+	if (!is_element(root, "vnet")) {
+		const char *uri = root->ns && root->ns->href ?
+					  (const char *)root->ns->href :
+					  "";
+		if (strcmp(uri, RSPEC_V3_NAMESPACE) == 0)
+			return vnet_error_set(
+				error, VNET_REQUEST_WRONG_ROOT,
+				vnet_line_of(root), (const char *)root->name,
+				NULL,
+				"a GENI RSpec, not a Loom VNet request (root "
+				"'vnet' in namespace " VNET_REQUEST_NAMESPACE
+				")");
+		return vnet_error_set(error, VNET_REQUEST_WRONG_ROOT,
+				      vnet_line_of(root),
+				      (const char *)root->name, NULL,
+				      "root element '%s' in namespace '%s': a "
+				      "VNet request is 'vnet' in namespace "
+				      VNET_REQUEST_NAMESPACE,
+				      root->name, uri);
+	}
+	if (check_schema(document, error) < 0)
+		return -1;
+
+	struct vnet_builder builder = { .document = document,
+					.now = now,
+					.error = error,
+					.id_attribute = "id",
+					.endpoint_element = "endpoint",
+					.endpoint_attribute = "interface",
+					.mac_attribute = "mac" };
+	int built = build_model(&builder, root);
+	vnet_builder_release(&builder);
+	if (built < 0 || collect_extensions(&builder, root) < 0) {
+		vnet_request_free(&builder.request);
+		return -1;
+	}
+	*out = builder.request;
+	error->problem = VNET_REQUEST_NONE;
+	return 0;
+}
 
 int vnet_request_parse(const char *xml, size_t length, const char *name,
 		       time_t now, struct vnet_request *out,
@@ -741,59 +789,10 @@ int vnet_request_parse(const char *xml, size_t length, const char *name,
 				      NULL, "no document");
 	if (vnet_global_init(error) < 0)
 		return -1;
-	pthread_once(&schema_once, schema_init);
-
 	xmlDoc *document = vnet_xml_read(xml, length, error);
 	if (!document)
 		return -1;
-	int result = -1;
-	const xmlNode *root = xmlDocGetRootElement(document);
-	if (!root) {
-		vnet_error_set(error, VNET_REQUEST_NOT_XML, 0, NULL, NULL,
-			       "no root element");
-		goto out;
-	}
-	if (!is_element(root, "vnet")) {
-		const char *uri = root->ns && root->ns->href ?
-					  (const char *)root->ns->href :
-					  "";
-		if (strcmp(uri, GENI_RSPEC_NAMESPACE) == 0)
-			vnet_error_set(error, VNET_REQUEST_WRONG_ROOT,
-				       vnet_line_of(root),
-				       (const char *)root->name, NULL,
-				       "a GENI RSpec, not a Loom VNet request "
-				       "(root 'vnet' in namespace "
-				       VNET_REQUEST_NAMESPACE ")");
-		else
-			vnet_error_set(error, VNET_REQUEST_WRONG_ROOT,
-				       vnet_line_of(root),
-				       (const char *)root->name, NULL,
-				       "root element '%s' in namespace '%s': "
-				       "a VNet request is 'vnet' in namespace "
-				       VNET_REQUEST_NAMESPACE,
-				       root->name, uri);
-		goto out;
-	}
-	if (check_schema(document, error) < 0)
-		goto out;
-
-	struct vnet_builder builder = { .document = document,
-					.now = now,
-					.error = error,
-					.id_attribute = "id",
-					.endpoint_element = "endpoint",
-					.endpoint_attribute = "interface",
-					.mac_attribute = "mac" };
-	int built = build_model(&builder, root);
-	vnet_builder_release(&builder);
-	if (built < 0 || collect_extensions(&builder, root) < 0) {
-		vnet_request_free(&builder.request);
-		goto out;
-	}
-	*out = builder.request;
-	error->problem = VNET_REQUEST_NONE;
-	result = 0;
-out:
+	int result = vnet_request_from_document(document, now, out, error);
 	xmlFreeDoc(document);
 	return result;
 }

@@ -125,6 +125,11 @@ int vnet_interface_add_address(struct vnet_builder *builder,
  * and depth. NULL with the error set. */
 xmlDoc *vnet_xml_read(const char *xml, size_t length,
 		      struct vnet_request_error *error);
+/* Loom's stages 2 and 3 on a document read by vnet_xml_read (the caller
+ * frees it). */
+int vnet_request_from_document(xmlDoc *document, time_t now,
+			       struct vnet_request *out,
+			       struct vnet_request_error *error);
 /* The element alone, with the namespace declarations it needs. */
 char *vnet_serialize_element(xmlDoc *document, const xmlNode *element);
 /* Appends one extension (takes text and parent, even on failure). */
