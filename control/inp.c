@@ -412,6 +412,9 @@ static struct reply route(struct inp_server *server,
 							 tenant.role)));
 	if (strcmp(url, "/v1/vnets") == 0 && post)
 		return vnets_post(server, &tenant, upload,
+				  MHD_lookup_connection_value(
+					  connection, MHD_GET_ARGUMENT_KIND,
+					  "name"),
 				  argument_true(connection, "dry_run"),
 				  argument_true(connection, "wait"));
 	if (strcmp(url, "/v1/vnets") == 0 && get)

@@ -106,9 +106,11 @@ struct upload {
 /* The VNet with id or name `ref` of tenant (0 if none: then 404). */
 int64_t vnet_resolve(struct inp_server *server, int64_t tenant,
 		     const char *ref);
+/* name: the VNet's name from the URL (?name=), NULL: the request's own. */
 struct reply vnets_post(struct inp_server *server,
 			const struct inp_tenant *tenant,
-			const struct upload *upload, bool dry_run, bool wait);
+			const struct upload *upload, const char *name,
+			bool dry_run, bool wait);
 struct reply vnets_list(struct inp_server *server,
 			const struct inp_tenant *tenant);
 struct reply vnet_status(struct inp_server *server,

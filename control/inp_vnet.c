@@ -534,23 +534,12 @@ static const char *const request_codes[] = {
 #undef _
 };
 
-/* Until GENI RSpec lands: Loom's own format only. */
-static int document_parse_any(const char *xml, size_t length,
-			      const char *name, time_t now,
-			      struct vnet_request *vnet,
-			      struct vnet_request_error *error,
-			      const char **format)
-{
-	*format = "loom-xml";
-	return vnet_request_parse(xml, length, name, now, vnet, error);
-}
-
 static int document_parse(const char *xml, size_t length, const char *name,
 			  struct vnet_request *vnet, const char **format,
 			  struct reply *reply)
 {
 	struct vnet_request_error parse_error;
-	if (document_parse_any(xml ? xml : "", length, name, time(NULL),
+	if (vnet_document_parse(xml ? xml : "", length, name, time(NULL),
 				vnet, &parse_error, format) == 0)
 		return 0;
 	char message[640];
@@ -578,7 +567,7 @@ int vnet_load(struct inp_server *server, const struct inp_vnet *record,
 	const char *format;
 	/* Parsed as of its creation: a lease end in the past is no reason
 	 * to refuse a stored request. */
-	if (document_parse_any(record->request, strlen(record->request),
+	if (vnet_document_parse(record->request, strlen(record->request),
 				record->name, 0, vnet, &parse_error,
 				&format)) {
 		char message[640];
@@ -765,16 +754,45 @@ static int lease_choose(struct inp_server *server,
 	return 0;
 }
 
+/* A VNet name given on the URL: what a request's own name may be. */
+static bool name_valid(const char *name)
+{
+	size_t length = strlen(name);
+	if (!length || length > 63)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+		      *c == '.'))
+			return false;
+	return !(name[0] >= '0' && name[0] <= '9');
+}
+
 struct reply vnets_post(struct inp_server *server,
 			const struct inp_tenant *tenant,
-			const struct upload *upload, bool dry_run, bool wait)
+			const struct upload *upload, const char *name,
+			bool dry_run, bool wait)
 {
 	struct vnet_request vnet;
 	const char *format = "loom-xml";
 	struct reply reply;
-	if (document_parse(upload->data, upload->length, "request", &vnet,
-			   &format, &reply))
+	if (name && !name_valid(name))
+		return reply_error(400, "bad_request",
+				   "name '%s': 1 to 63 of [A-Za-z0-9_.-], not "
+				   "starting with a digit (digits are ids)",
+				   name);
+	if (document_parse(upload->data, upload->length, name, &vnet, &format,
+			   &reply))
 		return reply;
+	if (name && strcmp(vnet.name, name)) {
+		char *copy = strdup(name);
+		if (!copy) {
+			vnet_request_free(&vnet);
+			return reply_error(500, "no_memory", "out of memory");
+		}
+		free(vnet.name);
+		vnet.name = copy;
+	}
 	char message[512];
 	struct embed_request *request = vnet_request_to_embed(
 		&vnet, server->substrate, message, sizeof(message));
@@ -1298,9 +1316,11 @@ struct reply vnet_manifest(struct inp_server *server,
 	inp_vnet_free(&record);
 	if (!rspec)
 		return reply_json(200, manifest);
+	char *text = rspec_manifest(manifest);
 	json_decref(manifest);
-	return reply_error(501, "not_implemented",
-			   "RSpec manifests are not available yet");
+	if (!text)
+		return reply_error(500, "no_memory", "out of memory");
+	return reply_text(200, text, "application/xml");
 }
 
 struct reply vnet_console(struct inp_server *server,
@@ -1323,7 +1343,7 @@ struct reply vnet_console(struct inp_server *server,
 	struct vnet_request_error parse_error;
 	const char *format;
 	int v = -1;
-	if (document_parse_any(record.request, strlen(record.request),
+	if (vnet_document_parse(record.request, strlen(record.request),
 				record.name, 0, &vnet, &parse_error,
 				&format) == 0) {
 		v = vnet_request_node_lookup(&vnet, node);

@@ -5,7 +5,8 @@ switches, each in its own namespace, VLAN and VXLAN links) and keeps them
 working through a link failure, a switch restart and a daemon crash.
 
 Checked, as TAP:
-  - two tenants' VNets (same IP addresses) become ready; their virtual
+  - two tenants' VNets (same IP addresses; one in Loom's XML, one a GENI
+    RSpec v3 request) become ready; their virtual
     links cross more than one substrate hop;
   - every switch holds exactly the BDs and members the manifests say;
   - hosts reach each other inside a VNet, and not across VNets;
@@ -97,6 +98,36 @@ def vnet_xml(name, second_address):
     <endpoint interface="h2:eth0"/>
   </link>
 </vnet>
+"""
+
+
+def rspec_xml(second_address):
+    """The same VNet as a GENI RSpec v3 request (SP 2 speaks GENI):
+    component_id pins the nodes, the link's capacity is in kbit/s."""
+    return f"""<?xml version="1.0"?>
+<rspec type="request" xmlns="http://www.geni.net/resources/rspec/3">
+  <node client_id="h1" component_id="urn:publicid:IDN+lab+node+paris-2"
+        exclusive="false">
+    <sliver_type name="raw-pc"/>
+    <interface client_id="h1:eth0">
+      <ip address="198.18.10.1" netmask="255.255.255.0" type="ipv4"/>
+    </interface>
+  </node>
+  <node client_id="h2" component_id="urn:publicid:IDN+lab+node+marseille"
+        exclusive="false">
+    <sliver_type name="raw-pc"/>
+    <interface client_id="h2:eth0">
+      <ip address="198.18.10.2" netmask="255.255.255.0" type="ipv4"/>
+      {second_address}
+    </interface>
+  </node>
+  <link client_id="wan">
+    <interface_ref client_id="h1:eth0"/>
+    <interface_ref client_id="h2:eth0"/>
+    <property source_id="h1:eth0" dest_id="h2:eth0" capacity="10000"/>
+    <property source_id="h2:eth0" dest_id="h1:eth0" capacity="10000"/>
+  </link>
+</rspec>
 """
 
 
@@ -196,7 +227,7 @@ def main():
         if not os.path.exists(path):
             print(f"1..0 # SKIP {path} missing")
             return 0
-    print("1..18", flush=True)
+    print("1..19", flush=True)
     directory = tempfile.mkdtemp(prefix="loom-inp-slices.")
     daemon = None
     log = open(os.path.join(directory, "inp.log"), "w")
@@ -237,17 +268,24 @@ def main():
 
         # Both VNets use the same addresses; B's h2 also answers on .3.
         created = {}
-        for tenant, name, extra in (
-                ("sp1", "alpha", ""),
-                ("sp2", "beta", '<ip address="198.18.10.3/24"/>')):
-            status, body = sp[tenant].call(
-                "POST", "/v1/vnets?wait=1", vnet_xml(name, extra),
-                "application/xml")
+        requests = {
+            "sp1": ("/v1/vnets?wait=1", vnet_xml("alpha", "")),
+            "sp2": ("/v1/vnets?wait=1&name=beta", rspec_xml(
+                '<ip address="198.18.10.3" netmask="255.255.255.0" '
+                'type="ipv4"/>')),
+        }
+        for tenant, (path, request) in requests.items():
+            status, body = sp[tenant].call("POST", path, request,
+                                           "application/xml")
             created[tenant] = body
             diag(f"{tenant} create: {status} {body.get('state') if isinstance(body, dict) else body}")
         ready = all(isinstance(b, dict) and b.get("state") == "ready"
                     for b in created.values())
-        if not check("both VNets are ready", ready, json.dumps(created)[:2000]):
+        ready = ready and created["sp2"].get("format") == "geni-rspec-v3" \
+            and created["sp2"].get("name") == "beta"
+        if not check("both VNets are ready (SP 1's in Loom's XML, SP 2's "
+                     "a GENI RSpec named on the URL)", ready,
+                     json.dumps(created)[:2000]):
             diag(open(os.path.join(directory, "inp.log")).read()[-3000:])
             return 1
         ids = {t: created[t]["id"] for t in created}
@@ -256,6 +294,11 @@ def main():
         hops = [len(l["hops"]) for m in manifests.values() for l in m["links"]]
         check("every virtual link crosses more than one substrate hop",
               all(h > 1 for h in hops), hops)
+        status, rspec = sp["sp2"].call(
+            "GET", f"/v1/vnets/{ids['sp2']}/manifest?format=rspec")
+        check("beta's manifest as a GENI RSpec names where its nodes went",
+              status == 200 and 'type="manifest"' in str(rspec) and
+              "marseille" in str(rspec), str(rspec)[:500])
         kinds = {h["kind"] for m in manifests.values() for l in m["links"]
                  for h in l["hops"]}
         diag(f"hop kinds used: {sorted(kinds)}")
