@@ -279,7 +279,8 @@ static void picture_vnet(struct picture *picture, const char *tenant,
 					tenant, vnet->name, sliver->virtual_id);
 				fprintf(dot,
 					"  \"v%" PRId64 "/%s\" -- n%d "
-					"[style=dotted, color=\"%s\"];\n",
+					"[style=dotted, color=\"%s\", "
+					"len=0.9];\n",
 					vnet->id, sliver->virtual_id, n,
 					colour);
 			}
