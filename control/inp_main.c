@@ -17,12 +17,20 @@ static void usage(FILE *stream)
 {
 	fprintf(stream,
 		"usage: loom-inp --config FILE\n"
-		"  --config FILE   the daemon's YAML configuration (see\n"
-		"                  control/examples/inp.yaml): substrate, store,\n"
-		"                  listen (ADDRESS:PORT, default 127.0.0.1:7480),\n"
-		"                  operator_token_file\n"
+		"The InP daemon: embeds service providers' VNet requests\n"
+		"(Loom XML or GENI RSpec v3) onto the substrate, reserves\n"
+		"CPU, bandwidth and slice tags in its store, provisions every\n"
+		"loom-switch on the way, and serves the HTTP API of\n"
+		"docs/api.md (loomctl is its client).\n\n"
+		"  --config FILE   YAML configuration; every key is shown in\n"
+		"                  control/examples/inp.yaml (substrate, store,\n"
+		"                  listen, operator_token_file, tls, lease,\n"
+		"                  switches, hosts, log_level)\n"
 		"  --help          this text\n"
-		"  --version       the version\n");
+		"  --version       the version\n\n"
+		"Logs: one JSON object per line on stderr. SIGINT or SIGTERM\n"
+		"stops it; its state is in the store, so a restart (even after\n"
+		"kill -9) re-applies every live VNet.\n");
 }
 
 int main(int argc, char **argv)
