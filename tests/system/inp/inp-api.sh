@@ -10,14 +10,14 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
 inp_init api
-tap_plan 42
+tap_plan 44
 
 EXAMPLES="$LOOM_SOURCE_DIR/control/examples"
 inp_substrate 12 --seed 7 >"$INP_TMP/substrate.yaml"
 tap_check "loom-inp starts on 127.0.0.1 port 0 with a fresh store" \
 	inp_start "$INP_TMP/substrate.yaml"
 if [ -z "$INP_PID" ]; then
-	while [ "$SYS_TAP_COUNT" -lt 42 ]; do tap_not_ok "no daemon"; done
+	while [ "$SYS_TAP_COUNT" -lt 44 ]; do tap_not_ok "no daemon"; done
 	exit 1
 fi
 
@@ -471,5 +471,27 @@ tap_check "substrate node down re-embeds keep off it; up again" mark_down_up
 
 still_running() { kill -0 "$INP_PID" && inp_stop; }
 tap_check "loom-inp is still running and stops on SIGTERM" still_running
+
+# ---- HTTPS ----------------------------------------------------------------
+
+https_start() {
+	command -v openssl >/dev/null || { echo "openssl is not installed"; return 1; }
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$INP_TMP/tls.key" \
+		-out "$INP_TMP/tls.crt" >/dev/null 2>&1 || return 1
+	INP_TLS_CERTIFICATE=$INP_TMP/tls.crt INP_TLS_KEY=$INP_TMP/tls.key \
+		inp_start "$INP_TMP/substrate.yaml" || return 1
+	[[ "$INP_URL" == https://* ]] || { echo "URL $INP_URL"; return 1; }
+	ctl_as "$A" --cacert "$INP_TMP/tls.crt" --json status keep | json_get 'j["name"]' | grep -qx keep
+}
+tap_check "https (tls: in the config, same store): loomctl --cacert talks to it" https_start
+
+https_untrusted() {
+	expect_exit 3 ctl_as "$A" status keep || return 1
+	grep -q '^loomctl: status keep: cannot reach' "$INP_TMP/last.err" || return 1
+	expect_exit 3 ctl_as "$A" --url "http://${INP_URL#https://}" status keep
+}
+tap_check "https without the CA, or plain http to it: exit 3 (transport)" https_untrusted
+inp_stop
 
 [ "$SYS_TAP_FAILED" = 0 ]

@@ -69,20 +69,27 @@ inp_request() {
 		--name "$name" "$@"
 }
 
-# inp_start SUBSTRATE: writes the configuration (once) and starts loom-inp
+# inp_start SUBSTRATE: writes the configuration and starts loom-inp
 # on the store in $INP_TMP; returns when /v1/health answers. Restarting
 # on the same store is calling it again after inp_kill/inp_stop.
 inp_start() {
 	local substrate=$1 config="$INP_TMP/inp.yaml" log tries=0
 	INP_STORE="$INP_TMP/store.sqlite"
 	INP_OPERATOR_TOKEN="$INP_TMP/operator.token"
-	if [ ! -e "$config" ]; then
-		cat >"$config" <<-EOF
-			substrate: $substrate
-			store: $INP_STORE
-			listen: 127.0.0.1:0
-			operator_token_file: $INP_OPERATOR_TOKEN
-		EOF
+	# With INP_TLS_CERTIFICATE and INP_TLS_KEY set: HTTPS (loomctl then
+	# needs --cacert INP_TLS_CERTIFICATE, a self-signed one).
+	cat >"$config" <<-EOF
+		substrate: $substrate
+		store: $INP_STORE
+		listen: 127.0.0.1:0
+		operator_token_file: $INP_OPERATOR_TOKEN
+	EOF
+	local scheme=http trust=()
+	if [ -n "${INP_TLS_CERTIFICATE:-}" ]; then
+		printf 'tls: {certificate: %s, key: %s}\n' "$INP_TLS_CERTIFICATE" \
+			"$INP_TLS_KEY" >>"$config"
+		scheme=https
+		trust=(--cacert "$INP_TLS_CERTIFICATE")
 	fi
 	INP_STARTS=$((INP_STARTS + 1))
 	log="$INP_TMP/inp.$INP_STARTS.log"
@@ -99,10 +106,10 @@ inp_start() {
 		if [ -z "$INP_URL" ]; then
 			local address
 			address=$(sed -n 's/^loom-inp: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$log")
-			[ -n "$address" ] && INP_URL="http://$address"
+			[ -n "$address" ] && INP_URL="$scheme://$address"
 		fi
 		if [ -n "$INP_URL" ] &&
-			"$INP_LOOMCTL" --url "$INP_URL" health >/dev/null 2>&1; then
+			"$INP_LOOMCTL" --url "$INP_URL" "${trust[@]}" health >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.05
