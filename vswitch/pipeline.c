@@ -139,6 +139,24 @@ static inline void tx_run_append(struct vswitch_context *ctx,
 	run->bytes += rte_pktmbuf_pkt_len(m);
 }
 
+/* The same for a member known by id (a flow cache decision): its port is
+ * read only when a run begins. */
+static inline void tx_run_queue(struct vswitch_context *ctx,
+				const struct vswitch_table *table,
+				struct tx_run *run, uint16_t member,
+				struct rte_mbuf *m)
+{
+	if (unlikely(run->member != member)) {
+		tx_run_end(ctx, run);
+		run->member = member;
+		run->port = table->members[member].port;
+		run->count = ctx->out.count[run->port];
+	}
+	ctx->out.pkts[run->port][run->count++] = m;
+	run->packets++;
+	run->bytes += rte_pktmbuf_pkt_len(m);
+}
+
 /* Puts the frame in the output slot of the member's port, in the
  * member's egress form (tags stripped, pushed or rewritten by vlan.h). The
  * mbuf must be private (refcnt 1) unless egress_unchanged(). */
@@ -408,15 +426,37 @@ static void burst_see_learned(const uint64_t *source_keys,
 	}
 }
 
+/* What a flow cache entry matches besides the keys. */
+static inline uint32_t flow_cache_input(uint16_t member,
+					const struct vlan_classification *vlan)
+{
+	return member | (uint32_t)vlan->inner_tags << 16 |
+	       (uint32_t)vlan->tags_to_strip << 24;
+}
+
 static inline struct flow_cache_entry *
 flow_cache_slot(struct flow_cache_entry *cache, uint64_t source_key,
 		uint64_t destination_key)
 {
 	/* Multiplicative: CRC32 is linear, and flows that differ in the
-	 * same byte of both MACs (as many do) would cancel out. */
-	uint64_t hash = source_key * UINT64_C(0x9e3779b97f4a7c15) ^
-			destination_key * UINT64_C(0xc2b2ae3d27d4eb4f);
-	return &cache[(hash ^ (hash >> 31)) >> (64 - 12)];
+	 * same byte of both MACs (as many do) would cancel out; rotating one
+	 * key first keeps such differences apart, and the multiply carries
+	 * every bit into the 12 the index takes. */
+	uint64_t hash = (source_key ^ (destination_key << 29 |
+				       destination_key >> 35)) *
+			UINT64_C(0x9e3779b97f4a7c15);
+	return &cache[hash >> (64 - 12)];
+}
+
+/* Does e hold the decision for these keys and input under stamp? One
+ * branch for the four words. */
+static inline bool flow_cache_match(const struct flow_cache_entry *e,
+				    uint64_t stamp, uint64_t source_key,
+				    uint64_t destination_key, uint32_t input)
+{
+	return ((e->stamp ^ stamp) | (e->source_key ^ source_key) |
+		(e->destination_key ^ destination_key) |
+		(uint64_t)(e->input ^ input)) == 0;
 }
 
 /* Input policing of a frame from `in`: false when it was dropped. A mark
@@ -589,9 +629,12 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 						.source_key = source_keys[i],
 						.destination_key = destination_keys[i],
 						.stamp = stamp,
-						.input = in->id |
-							 (uint32_t)c->vlan.inner_tags << 16,
+						.input = flow_cache_input(in->id,
+									  &c->vlan),
 						.out_member = out->id,
+						.plain = !in->policer[POLICER_IN] &&
+							 !out->policer[POLICER_OUT] &&
+							 egress_unchanged(&c->vlan, out),
 					};
 				}
 				unicast_run_add(counters, &runs->unicast, bd->id);
@@ -604,31 +647,38 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 }
 
 /* How far ahead of the frame being classified its data is prefetched. */
+#ifndef PREFETCH_AHEAD
 #define PREFETCH_AHEAD 4
+#endif
 
 /* One pass classifies each frame and asks the flow cache. A frame the
  * cache answers, with nothing before it left waiting, is switched at once
  * (switching frames one at a time in order is then what happens); from
  * the first miss on, frames wait for switch_deferred, which looks the
  * misses up in bulk and switches them all in order. Counters are summed
- * in runs (locals) and written once per run. */
-void vswitch_process(struct vswitch_context *ctx,
-		     const struct vswitch_table *table, uint16_t in_port,
-		     struct rte_mbuf **pkts, uint16_t n)
+ * in runs (locals) and written once per run. Inlined twice, so that the
+ * underlay port's pass and the others' each test nothing of the other. */
+static inline __attribute__((always_inline)) void
+process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
+	      uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,
+	      const bool underlay)
 {
 	const struct vswitch_port *port = &table->ports[in_port];
 	const struct vswitch_member *members = table->members;
 	struct vswitch_counters *counters = ctx->counters;
 	struct flow_cache_entry *cache = ctx->flow_cache;
-	bool underlay = table->vxlan && in_port == table->underlay_port;
 	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
 			 UINT64_C(1) << 63;
+	/* Untagged frames of a port without a VLAN mode: the common case,
+	 * classified here without the general classifier. */
+	uint16_t untagged_member = port->vlan_mode ? 0 : port->untagged_member;
+	uint16_t untagged_bd = members[untagged_member].bd;
 	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
 	struct deferred d;
 	d.k = 0;
 	d.n_lookups = 0;
 	uint64_t rx_bytes = 0;
-	uint32_t hits = 0;
+	uint16_t dropped = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -637,15 +687,29 @@ void vswitch_process(struct vswitch_context *ctx,
 						       void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
 		struct classification c;
-		if (unlikely(underlay)) {
-			if (!underlay_input(ctx, table, in_port, m, &c, &runs.tx))
+		if (underlay) {
+			if (!underlay_input(ctx, table, in_port, m, &c, &runs.tx)) {
+				dropped++;
 				continue;
+			}
 		} else {
-			classify_frame(table, port, rte_pktmbuf_mtod(m, const uint8_t *),
-				       rte_pktmbuf_data_len(m), &c);
-			if (unlikely(!c.member)) {
-				count_drop(ctx, m, c.drop, 0, 0);
-				continue;
+			const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+			uint16_t length = rte_pktmbuf_data_len(m);
+			uint64_t source_mac = frame_source_mac(data);
+			if (likely(untagged_member && length >= RTE_ETHER_HDR_LEN &&
+				   !vlan_is_tpid(vlan_read16(data + 12)) &&
+				   !(source_mac & MAC_GROUP_BIT) && source_mac)) {
+				c.member = untagged_member;
+				c.bd = untagged_bd;
+				c.vlan = (struct vlan_classification){
+					.verdict = VLAN_OK };
+			} else {
+				classify_frame(table, port, data, length, &c);
+				if (unlikely(!c.member)) {
+					count_drop(ctx, m, c.drop, 0, 0);
+					dropped++;
+					continue;
+				}
 			}
 		}
 		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -654,16 +718,19 @@ void vswitch_process(struct vswitch_context *ctx,
 		uint64_t source_key = fdb_key_source(c.bd, data);
 		uint64_t destination_key = fdb_key_destination(c.bd, data);
 		uint16_t out_member = 0;
+		const struct flow_cache_entry *e = NULL;
 		if (likely(cache != NULL)) {
-			const struct flow_cache_entry *e =
-				flow_cache_slot(cache, source_key, destination_key);
-			if (e->stamp == stamp && e->source_key == source_key &&
-			    e->destination_key == destination_key &&
-			    e->input == (c.member | (uint32_t)c.vlan.inner_tags << 16))
+			e = flow_cache_slot(cache, source_key, destination_key);
+			if (flow_cache_match(e, stamp, source_key, destination_key,
+					     flow_cache_input(c.member, &c.vlan)))
 				out_member = e->out_member;
 		}
-		hits += out_member != 0;
 		if (likely(out_member && d.k == 0)) {
+			if (likely(e->plain)) {
+				unicast_run_add(counters, &runs.unicast, c.bd);
+				tx_run_queue(ctx, table, &runs.tx, out_member, m);
+				continue;
+			}
 			const struct vswitch_member *in = &members[c.member];
 			if (unlikely(in->policer[POLICER_IN]) &&
 			    !input_police(ctx, in, m, &c))
@@ -688,7 +755,7 @@ void vswitch_process(struct vswitch_context *ctx,
 	}
 	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
 	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
-	ctx->flow_cache_hits += hits;
+	ctx->flow_cache_hits += (uint16_t)(n - dropped) - d.n_lookups;
 	ctx->flow_cache_misses += d.n_lookups;
 
 	if (unlikely(d.k)) {
@@ -700,4 +767,14 @@ void vswitch_process(struct vswitch_context *ctx,
 	rx_run_end(counters, table, &runs.rx);
 	unicast_run_end(counters, &runs.unicast);
 	tx_run_end(ctx, &runs.tx);
+}
+
+void vswitch_process(struct vswitch_context *ctx,
+		     const struct vswitch_table *table, uint16_t in_port,
+		     struct rte_mbuf **pkts, uint16_t n)
+{
+	if (unlikely(table->vxlan && in_port == table->underlay_port))
+		process_burst(ctx, table, in_port, pkts, n, true);
+	else
+		process_burst(ctx, table, in_port, pkts, n, false);
 }

@@ -533,8 +533,10 @@ struct vswitch_punt {
 };
 
 /* A worker's exact-match cache of forwarding decisions, as OVS's EMC:
- * (source key, destination key, input member, inner tags) -> output
- * member, for unicast frames whose source needed no learning. An entry is
+ * (source key, destination key, input member, inner tags, tag stripped)
+ * -> output member, for unicast frames whose source needed no learning,
+ * and whether that is all there is to do (`plain`: no policer on the way,
+ * the frame leaves as it came). An entry is
  * valid while its stamp equals the burst's: the table version and the
  * FDB's epoch (fdb_epoch), so any change that could alter the decision
  * (a move, a flush, the clock, a new table) retires every entry at once.
@@ -544,8 +546,9 @@ struct flow_cache_entry {
 	uint64_t source_key;
 	uint64_t destination_key;
 	uint64_t stamp;       /* 0 = empty */
-	uint32_t input;       /* in_member | inner_tags << 16 */
+	uint32_t input;       /* flow_cache_input() */
 	uint16_t out_member;
+	bool plain;
 };
 
 struct vswitch_context {
