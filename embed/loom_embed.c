@@ -31,6 +31,7 @@ static void usage_embed(FILE *stream)
 		"  --substrate FILE   YAML (.yaml/.yml) or ViNE-Yard text substrate\n"
 		"  --request FILE     ViNE-Yard reqN.txt, a YAML/JSON request, or\n"
 		"                     Loom's XML VNet request (docs/vnet-request.md)\n"
+		"                     or a GENI RSpec v3 request (docs/rspec.md)\n"
 		"  --algorithm NAME   default loom (see loom-embed algorithms)\n"
 		"  --json             print the mapping as JSON\n"
 		"\n"
@@ -124,7 +125,7 @@ static struct embed_request *xml_request_load(const char *path,
 	struct vnet_request_error error;
 	char message[1024];
 	struct embed_request *request = NULL;
-	if (vnet_request_parse(text, length, path, time(NULL), &vnet, &error) != 0) {
+	if (vnet_document_parse(text, length, path, time(NULL), &vnet, &error, NULL) != 0) {
 		vnet_request_error_format(&error, message, sizeof(message));
 		fprintf(stderr, "loom-embed: %s\n", message);
 	} else {
