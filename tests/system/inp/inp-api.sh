@@ -10,14 +10,14 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
 inp_init api
-tap_plan 44
+tap_plan 45
 
 EXAMPLES="$LOOM_SOURCE_DIR/control/examples"
 inp_substrate 12 --seed 7 >"$INP_TMP/substrate.yaml"
 tap_check "loom-inp starts on 127.0.0.1 port 0 with a fresh store" \
 	inp_start "$INP_TMP/substrate.yaml"
 if [ -z "$INP_PID" ]; then
-	while [ "$SYS_TAP_COUNT" -lt 44 ]; do tap_not_ok "no daemon"; done
+	while [ "$SYS_TAP_COUNT" -lt 45 ]; do tap_not_ok "no daemon"; done
 	exit 1
 fi
 
@@ -194,6 +194,18 @@ stdin_and_name() {
 }
 KEEP=""
 tap_check "create --name keep - (the request on stdin, renamed)" stdin_and_name
+
+create_wait() {
+	local out
+	python3 "$INP_GEN" request --nodes 3 --seed 9 --name waited >"$INP_TMP/waited.xml"
+	out=$(ctl_as "$A" --json create --wait "$INP_TMP/waited.xml") || return 1
+	# Settled: every sliver ready or failed, and the state says which.
+	[ "$(json_get 'all(s["operational"] in ("ready", "failed") for s in j["slivers"])' <<<"$out")" = true ] || {
+		echo "$out" | head -n 30; return 1; }
+	[[ "$(json_get 'j["state"]' <<<"$out")" =~ ^(ready|failed)$ ]] || return 1
+	ctl_as "$A" delete waited >/dev/null
+}
+tap_check "create --wait: answers once every sliver is ready or failed" create_wait
 
 # ---- refusals: each changes nothing -----------------------------------------
 
