@@ -10,14 +10,14 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
 inp_init api
-tap_plan 45
+tap_plan 46
 
 EXAMPLES="$LOOM_SOURCE_DIR/control/examples"
 inp_substrate 12 --seed 7 >"$INP_TMP/substrate.yaml"
 tap_check "loom-inp starts on 127.0.0.1 port 0 with a fresh store" \
 	inp_start "$INP_TMP/substrate.yaml"
 if [ -z "$INP_PID" ]; then
-	while [ "$SYS_TAP_COUNT" -lt 45 ]; do tap_not_ok "no daemon"; done
+	while [ "$SYS_TAP_COUNT" -lt 46 ]; do tap_not_ok "no daemon"; done
 	exit 1
 fi
 
@@ -194,6 +194,15 @@ stdin_and_name() {
 }
 KEEP=""
 tap_check "create --name keep - (the request on stdin, renamed)" stdin_and_name
+
+console_info() {
+	local out
+	out=$(ctl_as "$A" --json console keep a) || return 1
+	[ "$(json_get 'j["command"][:3] == ["ip", "netns", "exec"] and j["command"][3] == j["namespace"] != ""' <<<"$out")" = true ] || {
+		echo "$out"; return 1; }
+	refused 4 not_found ctl_as "$A" --json console keep nosuch
+}
+tap_check "console --json: the namespace and its ip netns exec command; unknown node 404" console_info
 
 create_wait() {
 	local out
