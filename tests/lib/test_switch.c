@@ -241,6 +241,18 @@ int test_switch_write_empty_pcap(struct test_switch *sw, const char *file)
 	return rc;
 }
 
+int test_switch_write_inputs(struct test_switch *sw,
+			     const struct frame_list *inputs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char file[32];
+		snprintf(file, sizeof(file), "p%u.in.pcap", i);
+		if (test_switch_write_pcap(sw, file, &inputs[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int test_switch_read_pcap(struct test_switch *sw, const char *file,
 			  struct frame_list *frames)
 {

@@ -66,6 +66,10 @@ int test_switch_write_pcap(struct test_switch *sw, const char *file,
 int test_switch_write_empty_pcap(struct test_switch *sw, const char *file);
 int test_switch_read_pcap(struct test_switch *sw, const char *file,
 			  struct frame_list *frames);
+/* DIR/p<i>.in.pcap from inputs[i] for i < n (the golden tests' ports
+ * p0, p1, ... read these). 0, or -1 at the first that fails. */
+int test_switch_write_inputs(struct test_switch *sw,
+			     const struct frame_list *inputs, unsigned n);
 
 /* Writes the configuration (after substitution and defaults), starts the
  * switch and waits until its control socket answers (`version`), at most
@@ -134,5 +138,36 @@ bool test_switch_output_equal(struct test_switch *sw, const char *file,
 /* Is any process still running the given executable path with this
  * string in its command line? (leak checks) */
 bool test_process_running(const char *needle);
+
+/* ---- In cmocka tests: the calls above that fail the test on error ------
+ * Macros, so that cmocka reports the test's own line; they need <cmocka.h>
+ * (and jansson) where they are used. */
+
+/* test_switch_start, or fail with the reason. */
+#define test_switch_start_ok(sw, config)                                       \
+	do {                                                                   \
+		if (test_switch_start((sw), (config)) != 0)                    \
+			fail_msg("loom-switch did not start: %s",              \
+				 test_switch_error(sw));                       \
+	} while (0)
+
+/* test_switch_wait_rx with 20 s, or print the switch's log and fail. */
+#define test_switch_wait_rx_ok(sw, port, n)                                    \
+	do {                                                                   \
+		if (test_switch_wait_rx((sw), (port), (n), 20000) != 0) {      \
+			test_switch_print_log(sw);                             \
+			fail_msg("waiting for %s rx %d: %s", (port), (int)(n), \
+				 test_switch_error(sw));                       \
+		}                                                              \
+	} while (0)
+
+/* test_switch_stop, or fail unless the switch exited with 0. */
+#define test_switch_stop_ok(sw)                                                \
+	do {                                                                   \
+		int test_switch_status = test_switch_stop(sw);                 \
+		if (test_switch_status != 0)                                   \
+			fail_msg("loom-switch stopped with %d: %s",            \
+				 test_switch_status, test_switch_error(sw));   \
+	} while (0)
 
 #endif

@@ -65,11 +65,7 @@ static inline void golden_write_inputs(struct test_switch *sw,
 				       const struct frame_list *inputs,
 				       unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		char file[32];
-		snprintf(file, sizeof(file), "p%u.in.pcap", i);
-		assert_int_equal(test_switch_write_pcap(sw, file, &inputs[i]), 0);
-	}
+	assert_int_equal(test_switch_write_inputs(sw, inputs, n), 0);
 }
 
 static inline void golden_lists_init(struct frame_list *lists, unsigned n)
@@ -98,22 +94,10 @@ static inline void golden_assert_outputs(struct test_switch *sw,
 	assert_true(all);
 }
 
-/* Starts the switch in *state or fails the test. */
-#define golden_start(sw, config)                                               \
-	do {                                                                   \
-		if (test_switch_start((sw), (config)) != 0)                    \
-			fail_msg("loom-switch did not start: %s",              \
-				 test_switch_error(sw));                       \
-	} while (0)
-
-#define golden_wait_rx(sw, port, n)                                            \
-	do {                                                                   \
-		if (test_switch_wait_rx((sw), (port), (n), 20000) != 0) {      \
-			test_switch_print_log(sw);                             \
-			fail_msg("waiting for %s rx %d: %s", (port), (int)(n), \
-				 test_switch_error(sw));                       \
-		}                                                              \
-	} while (0)
+/* Start, wait and stop that fail the test (tests/lib/test_switch.h). */
+#define golden_start(sw, config) test_switch_start_ok(sw, config)
+#define golden_wait_rx(sw, port, n) test_switch_wait_rx_ok(sw, port, n)
+#define golden_stop(sw) test_switch_stop_ok(sw)
 
 /* A control call that must succeed; the result is released. */
 #define golden_call_ok(sw, command, ...)                                       \
@@ -123,14 +107,6 @@ static inline void golden_assert_outputs(struct test_switch *sw,
 		if (!golden_result)                                            \
 			fail_msg("%s: %s", (command), test_switch_error(sw));  \
 		json_decref(golden_result);                                    \
-	} while (0)
-
-#define golden_stop(sw)                                                        \
-	do {                                                                   \
-		int golden_status = test_switch_stop(sw);                      \
-		if (golden_status != 0)                                        \
-			fail_msg("loom-switch stopped with %d: %s",            \
-				 golden_status, test_switch_error(sw));        \
 	} while (0)
 
 #define golden_assert_output(sw, file, expected, ordered)                      \

@@ -504,40 +504,16 @@ static inline bool vxg_trace_is(struct test_switch *sw, const char *port,
 	return ok;
 }
 
-/* ---- cmocka plumbing ---- */
-#define vxg_start(sw, config)                                                  \
-	do {                                                                   \
-		if (test_switch_start((sw), (config)) != 0)                    \
-			fail_msg("loom-switch did not start: %s",              \
-				 test_switch_error(sw));                       \
-	} while (0)
-
-#define vxg_wait_rx(sw, port, n)                                               \
-	do {                                                                   \
-		if (test_switch_wait_rx((sw), (port), (n), 20000) != 0) {      \
-			test_switch_print_log(sw);                             \
-			fail_msg("waiting for %s rx %d: %s", (port), (int)(n), \
-				 test_switch_error(sw));                       \
-		}                                                              \
-	} while (0)
-
-#define vxg_stop(sw)                                                           \
-	do {                                                                   \
-		int vxg_status = test_switch_stop(sw);                         \
-		if (vxg_status != 0)                                           \
-			fail_msg("loom-switch stopped with %d: %s",            \
-				 vxg_status, test_switch_error(sw));           \
-	} while (0)
+/* ---- cmocka plumbing (tests/lib/test_switch.h) ---- */
+#define vxg_start(sw, config) test_switch_start_ok(sw, config)
+#define vxg_wait_rx(sw, port, n) test_switch_wait_rx_ok(sw, port, n)
+#define vxg_stop(sw) test_switch_stop_ok(sw)
 
 /* Writes DIR/p<i>.in.pcap for i < n. */
 static inline void vxg_write_inputs(struct test_switch *sw,
 				    const struct frame_list *inputs, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		char file[32];
-		snprintf(file, sizeof(file), "p%u.in.pcap", i);
-		assert_int_equal(test_switch_write_pcap(sw, file, &inputs[i]), 0);
-	}
+	assert_int_equal(test_switch_write_inputs(sw, inputs, n), 0);
 }
 
 #endif
