@@ -79,8 +79,8 @@ static int command_run(const char *const argv[], bool want_stdout,
 	close(pipe_fds[1]);
 	if (spawned != 0) {
 		close(pipe_fds[0]);
-		snprintf(output->text, sizeof(output->text), "cannot run %s: %s",
-			 argv[0], strerror(spawned));
+		snprintf(output->text, sizeof(output->text),
+			 "cannot run %s: %s", argv[0], strerror(spawned));
 		return -1;
 	}
 	for (;;) {
@@ -223,7 +223,7 @@ int host_namespace_name(const char *prefix, int64_t vnet, const char *node,
 	return 0;
 }
 
-/* ---- ip, in a namespace or here -------------------------------------------- */
+/* ---- ip, in a namespace or here ------------------------------------------ */
 
 /* argv of `ip [-n NETNS] ARGS...` (NETNS NULL or "": ours). */
 struct ip_command {
@@ -315,7 +315,7 @@ static void namespace_delete(const char *namespace_name)
 	command_try(argv);
 }
 
-/* ---- create and delete ------------------------------------------------------ */
+/* ---- create and delete --------------------------------------------------- */
 
 static int interfaces_check(const struct host_interface *interfaces,
 			    uint32_t count, char *err, size_t err_size)
@@ -369,7 +369,8 @@ static int interface_create(const char *namespace_name,
 			    bool *created, char *err, size_t err_size)
 {
 	char mtu[16], mac[18];
-	snprintf(mtu, sizeof(mtu), "%u", interface->mtu ? interface->mtu : 1500);
+	snprintf(mtu, sizeof(mtu), "%u",
+		 interface->mtu ? interface->mtu : 1500);
 	/* ip link add name VETH [netns SW] type veth peer name NAME netns NS:
 	 * the kernel makes each end in its namespace, so a name clash in
 	 * either fails the whole command and nothing is made. */
@@ -400,9 +401,9 @@ static int interface_create(const char *namespace_name,
 
 	if (interface->has_mac) {
 		vnet_mac_format(interface->mac, mac, sizeof(mac));
-		const char *argv[] = { "ip", "-n", namespace_name, "link", "set",
-				       "dev", interface->name, "address", mac,
-				       NULL };
+		const char *argv[] = { "ip", "-n", namespace_name, "link",
+				       "set", "dev", interface->name,
+				       "address", mac, NULL };
 		if (command_must(argv, err, err_size))
 			return -1;
 	}
@@ -453,7 +454,8 @@ int host_create(const char *namespace_name, const char *switch_netns,
 			  HOST_NAMESPACE_SIZE - 1);
 		return -1;
 	}
-	if (netns_given(switch_netns) && !strcmp(switch_netns, namespace_name)) {
+	if (netns_given(switch_netns) &&
+	    !strcmp(switch_netns, namespace_name)) {
 		error_set(err, err_size, "namespace '%s' is the switch's",
 			  namespace_name);
 		return -1;

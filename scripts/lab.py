@@ -25,6 +25,11 @@ into network namespaces and loom-switch processes:
     stays beside it (the switch's port exists, as the substrate says, but
     carries nothing).
 
+A node with ip links gets provisioning's VTEP in its config: on its ip
+port, address 198.18.0.(i+1)/15 (i: the node's index in the file), MTU
+--vtep-mtu (1600: a guest's 1500-byte frame is 1550 bytes of outer IP).
+Provisioning's merge keeps the base's VTEP, MTU included.
+
 It writes into D: one loom-switch config per node (<node>.yaml), its log
 (<node>.log), pid (<node>.pid) and control socket (<node>.sock);
 substrate.yaml (the input with each node's `control:` set to its socket),
@@ -98,7 +103,7 @@ def sanitize(name):
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
-# ---- the substrate, checked ------------------------------------------------
+# ---- the substrate, checked -------------------------------------------------
 
 def split_endpoint(text, where):
     if not isinstance(text, str) or ":" not in text:
@@ -233,7 +238,7 @@ def plan(substrate, prefix):
     }
 
 
-# ---- namespaces and links ----------------------------------------------------
+# ---- namespaces and links ---------------------------------------------------
 
 def offloads_off(ns, dev):
     # A software switch must see frames as the wire carries them (TCP
@@ -261,8 +266,8 @@ def build_network(layout):
         namespace_add(layout["namespaces"][node_id])
     for ns_a, port_a, ns_b, port_b in layout["veths"]:
         # Made directly in both namespaces: no temporary name in ours.
-        run(["ip", "link", "add", "name", port_a, "netns", ns_a, "type", "veth",
-             "peer", "name", port_b, "netns", ns_b])
+        run(["ip", "link", "add", "name", port_a, "netns", ns_a, "type",
+             "veth", "peer", "name", port_b, "netns", ns_b])
         link_up(ns_a, port_a, VETH_MTU)
         link_up(ns_b, port_b, VETH_MTU)
     for ns, port, other in layout["dummies"]:
@@ -279,8 +284,8 @@ def build_network(layout):
              "bridge"])
         for index, (ns, port) in enumerate(layout["bridged"]):
             outside = "n%d" % index
-            run(["ip", "link", "add", "name", port, "netns", ns, "type", "veth",
-                 "peer", "name", outside, "netns", ipnet])
+            run(["ip", "link", "add", "name", port, "netns", ns, "type",
+                 "veth", "peer", "name", outside, "netns", ipnet])
             link_up(ns, port, VETH_MTU)
             link_up(ipnet, outside, VETH_MTU)
             run(["ip", "-n", ipnet, "link", "set", "dev", outside, "master",
@@ -288,7 +293,7 @@ def build_network(layout):
         link_up(ipnet, "br0", VETH_MTU)
 
 
-# ---- switches ------------------------------------------------------------------
+# ---- switches ---------------------------------------------------------------
 
 def switch_config(args, layout, node_id, paths):
     ns = layout["namespaces"][node_id]
@@ -316,7 +321,23 @@ def switch_config(args, layout, node_id, paths):
         lines.append("  - name: %s" % port)
         lines.append("    devargs: \"net_af_packet_lab%d,iface=%s,qpairs=1\"" %
                      (index, port))
+    if node_id in layout["ip_port"]:
+        # Provisioning's VTEP (same port and address, so the base's wins
+        # and its MTU stays): a 1500-byte guest frame is 1550 bytes of
+        # outer IP, more than the switch's default underlay MTU of 1500.
+        lines += [
+            "vtep:",
+            "  port: %s" % layout["ip_port"][node_id],
+            "  address: %s/15" % vtep_address(layout["nodes"].index(node_id)),
+            "  mtu: %d" % args.vtep_mtu,
+        ]
     return "\n".join(lines) + "\n"
+
+
+def vtep_address(index):
+    """Provisioning's convention: node index i has 198.18.0.0 + i + 1."""
+    value = (198 << 24 | 18 << 16) + index + 1
+    return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))
 
 
 def node_paths(directory, node_id):
@@ -416,7 +437,7 @@ def switches_start(binary, layout, state, directory, timeout):
             time.sleep(0.1)
 
 
-# ---- files for loom-inp --------------------------------------------------------
+# ---- files for loom-inp -----------------------------------------------------
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -458,7 +479,7 @@ def write_inp_files(substrate, layout, state, directory, prefix):
         stream.write("http://127.0.0.1:%d\n" % port)
 
 
-# ---- commands ------------------------------------------------------------------
+# ---- commands ---------------------------------------------------------------
 
 def state_path(directory):
     return os.path.join(directory, STATE)
@@ -505,6 +526,9 @@ def command_up(args):
     if os.geteuid() != 0:
         raise LabError("needs root (network namespaces)")
     check_prefix(args.prefix)
+    for tool in ("ip", "ethtool"):
+        if not shutil.which(tool):
+            raise LabError("%s is not installed" % tool)
     directory = os.path.abspath(args.dir)
     binary = find_binary(args)
     with open(args.substrate) as stream:
@@ -717,6 +741,8 @@ def main():
                     help="mbuf pool per switch (default 4095)")
     up.add_argument("--idle-sleep-us", type=int, default=200,
                     help="idle back-off bound per worker (default 200)")
+    up.add_argument("--vtep-mtu", type=int, default=1600,
+                    help="underlay MTU of the VTEPs (default 1600)")
     up.add_argument("--timeout", type=float, default=30,
                     help="seconds to wait for each switch (default 30)")
     up.add_argument("--keep-on-failure", action="store_true",
