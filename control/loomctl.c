@@ -105,7 +105,8 @@ struct loomctl_command {
 };
 
 static const struct loomctl_command commands[] = {
-#define _(name, flags, usage, help) { #name, loomctl_##name, flags, usage, help },
+#define _(name, flags, usage, help)                                           \
+	{ #name, loomctl_##name, flags, usage, help },
 	foreach_loomctl_command
 #undef _
 };
@@ -117,7 +118,8 @@ static const char switch_help[] =
 	"Talks to a loom-switch control socket. COMMAND is one of the switch's\n"
 	"commands (`loomctl switch -s SOCKET help` lists them), e.g.\n"
 	"  loomctl switch -s /run/loom-switch.sock show-bridge-domains\n"
-	"  loomctl switch -s S bd-add 'bd={\"name\":\"b1\",\"members\":[{\"port\":\"p0\"}]}'\n"
+	"  loomctl switch -s S bd-add \\\n"
+	"    'bd={\"name\":\"b1\",\"members\":[{\"port\":\"p0\"}]}'\n"
 	"  loomctl switch -s S fdb-show bd=b1\n"
 	"  loomctl switch -s S apply config=@desired.json\n"
 	"VALUE is JSON when it parses as JSON, else a string; @FILE reads JSON.\n"

@@ -25,7 +25,7 @@
 
 /* A request body is at most this (the daemon refuses more with 413
  * anyway; reading stops here so a wrong FILE does not fill memory). */
-#define LOOMCTL_BODY_MAX (16u << 20)
+#define LOOMCTL_BODY_MAX (16u << 20) /* "16 MiB" below */
 /* create --wait waits up to 30 s on the server; leave room for that. */
 #define LOOMCTL_TIMEOUT_SECONDS 90L
 
@@ -182,7 +182,10 @@ static enum loomctl_exit http_call(const struct loomctl_invocation *call,
 		curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
 		snprintf(reply->content_type, sizeof(reply->content_type),
 			 "%s", type ? type : "");
-		if (reply->data && strstr(reply->content_type, "json"))
+		/* JSON by its type, or by its look (an error from a proxy
+		 * or an older server may not say). */
+		if (reply->data && (strstr(reply->content_type, "json") ||
+				    reply->data[0] == '{'))
 			reply->json = json_loadb(reply->data, reply->length,
 						 JSON_DECODE_ANY, NULL);
 		result = exit_for_status(reply->status);
@@ -253,40 +256,40 @@ static char *read_request(const char *what, const char *path, size_t *length)
 		loomctl_fail(what, "%s", strerror(errno));
 		return NULL;
 	}
-	size_t size = 0, capacity = 65536;
-	char *data = malloc(capacity + 1);
-	while (data) {
+	size_t size = 0, capacity = 0;
+	char *data = NULL;
+	const char *problem = NULL;
+	for (;;) {
+		if (size == capacity) {
+			if (capacity >= LOOMCTL_BODY_MAX) {
+				problem = "larger than 16 MiB";
+				break;
+			}
+			capacity = capacity ? 2 * capacity : 65536;
+			char *grown = realloc(data, capacity + 1);
+			if (!grown) {
+				problem = "out of memory";
+				break;
+			}
+			data = grown;
+		}
 		size_t n = fread(data + size, 1, capacity - size, file);
 		size += n;
-		if (size < capacity)
-			break;
-		if (capacity >= LOOMCTL_BODY_MAX) {
-			loomctl_fail(what, "larger than %u bytes",
-				     LOOMCTL_BODY_MAX);
-			free(data);
-			data = NULL;
+		if (n == 0) {
+			if (ferror(file))
+				problem = "cannot read";
 			break;
 		}
-		capacity *= 2;
-		char *grown = realloc(data, capacity + 1);
-		if (!grown) {
-			free(data);
-			data = NULL;
-		}
-		data = grown;
 	}
-	bool failed = data && ferror(file);
 	if (file != stdin)
 		fclose(file);
-	if (failed) {
-		loomctl_fail(what, "cannot read");
+	if (problem) {
+		loomctl_fail(what, "%s", problem);
 		free(data);
 		return NULL;
 	}
-	if (data) {
-		data[size] = '\0';
-		*length = size;
-	}
+	data[size] = '\0';
+	*length = size;
 	return data;
 }
 
@@ -626,11 +629,11 @@ int loomctl_console(const struct loomctl_invocation *call)
 		return LOOMCTL_EXIT_SERVER;
 	}
 	if (geteuid() != 0) {
+		const char *namespace_name = json_string_value(
+			json_object_get(reply.json, "namespace"));
 		loomctl_fail(what, "entering namespace %s needs root; run as "
 				   "root, or --json to see the command",
-			     json_string_value(json_object_get(reply.json,
-							       "namespace")) ?:
-				     "?");
+			     namespace_name ? namespace_name : "?");
 		free(arguments);
 		http_reply_free(&reply);
 		return LOOMCTL_EXIT_USAGE;
@@ -647,8 +650,9 @@ int loomctl_console(const struct loomctl_invocation *call)
 
 static void print_token(json_t *body, const char *tenant)
 {
+	const char *token = json_string_value(json_object_get(body, "token"));
 	printf("token of tenant %s (shown once, keep it):\n%s\n", tenant,
-	       json_string_value(json_object_get(body, "token")) ?: "-");
+	       token ? token : "-");
 }
 
 int loomctl_tenant(const struct loomctl_invocation *call)
