@@ -580,6 +580,11 @@ void inp_store_close(struct inp_store *store);
 
 enum inp_store_problem inp_store_problem(const struct inp_store *store);
 const char *inp_store_error(const struct inp_store *store);
+/* full (the default): every commit is synced, so it survives a power
+ * loss too. Not full (SQLite's synchronous=NORMAL in WAL mode): a commit
+ * survives the process being killed at any point, but the last ones may
+ * roll back after a power loss or OS crash; it saves a sync per call. */
+int inp_store_set_durability(struct inp_store *store, bool full);
 /* Tests: the clock (Unix seconds) the handle uses; 0: the real clock. */
 void inp_store_set_time(struct inp_store *store, int64_t now);
 
@@ -694,6 +699,19 @@ int inp_store_sliver_update(struct inp_store *store, int64_t tenant,
 			    enum inp_allocation_state allocation,
 			    enum inp_operational_state operational,
 			    const char *error);
+/* Several sliver updates in one transaction (a provisioning pass);
+ * updates of VNets no longer reserved (deleted meanwhile) are skipped. */
+struct inp_sliver_update {
+	int64_t tenant, vnet;
+	enum inp_sliver_kind kind;
+	const char *virtual_id;
+	enum inp_allocation_state allocation;
+	enum inp_operational_state operational;
+	const char *error; /* NULL: none */
+};
+int inp_store_slivers_update(struct inp_store *store,
+			     const struct inp_sliver_update *updates,
+			     size_t count);
 /* Moves a reserved VNet's lease end (INVALID if not in the future). */
 int inp_store_vnet_renew(struct inp_store *store, int64_t tenant, int64_t id,
 			 int64_t lease_end);
@@ -795,6 +813,8 @@ struct inp_config {
 	char vhost_directory[INP_PATH_SIZE];    /* default /run/loom/vhost */
 	char log_level[16];                     /* debug | info (default) |
 						 * warning | error */
+	bool store_sync_full;                   /* store_durability: full
+						 * (default) | process */
 };
 
 /* Defaults, then the file's keys (substrate, store, listen, ...); relative

@@ -710,6 +710,11 @@ struct inp_server *inp_server_start(const struct inp_config *config,
 	server->store = inp_store_open(config->store, 0, err, err_size);
 	if (!server->store)
 		goto fail;
+	if (inp_store_set_durability(server->store, config->store_sync_full)) {
+		snprintf(err, err_size, "store: %s",
+			 inp_store_error(server->store));
+		goto fail;
+	}
 	struct embed_options reembed_options = { .loom_min_rc = -1 };
 	server->embedder = embedder_create(server->substrate,
 					   EMBED_ALGORITHM_LOOM, NULL);

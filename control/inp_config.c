@@ -306,7 +306,8 @@ int inp_config_load(const char *path, struct inp_config *config,
 	static const char *const keys[] = { "substrate", "store", "listen",
 					    "operator_token_file", "tls",
 					    "lease", "switches", "hosts",
-					    "log_level", NULL };
+					    "log_level", "store_durability",
+					    NULL };
 	memset(config, 0, sizeof(*config));
 	snprintf(config->listen_address, sizeof(config->listen_address),
 		 "127.0.0.1");
@@ -319,6 +320,7 @@ int inp_config_load(const char *path, struct inp_config *config,
 	snprintf(config->vhost_directory, sizeof(config->vhost_directory),
 		 "%s", PROVISION_VHOST_DIRECTORY);
 	snprintf(config->log_level, sizeof(config->log_level), "info");
+	config->store_sync_full = true;
 
 	struct yaml_file file;
 	if (yaml_file_load(&file, path, error))
@@ -369,6 +371,21 @@ int inp_config_load(const char *path, struct inp_config *config,
 				       config->log_level);
 			goto out;
 		}
+	}
+	node = yaml_mapping_get(&file, root, "store_durability");
+	if (node) {
+		char value[16];
+		if (yaml_read_string(&file, node, "store_durability", value,
+				     sizeof(value), error))
+			goto out;
+		if (strcmp(value, "full") && strcmp(value, "process")) {
+			load_error_set(error, path, node, "store_durability",
+				       "'%s': full (survives power loss) or "
+				       "process (survives the daemon's crash)",
+				       value);
+			goto out;
+		}
+		config->store_sync_full = strcmp(value, "full") == 0;
 	}
 	rc = 0;
 out:

@@ -692,19 +692,34 @@ static void pass(struct provisioner *p)
 	withdrawn_collect(p);
 	pthread_mutex_unlock(&p->lock);
 
-	for (uint32_t w = 0; w < write_count; w++) {
+	struct inp_sliver_update *updates =
+		calloc(write_count + 1, sizeof(*updates));
+	uint32_t update_count = 0;
+	for (uint32_t w = 0; updates && w < write_count; w++) {
 		struct sliver_write *write = &writes[w];
-		if (write->virtual_id)
-			inp_store_sliver_update(
-				p->store, write->tenant, write->vnet,
-				write->kind, write->virtual_id,
-				write->operational == INP_OPERATIONAL_READY ?
-					INP_ALLOCATION_PROVISIONED :
-					INP_ALLOCATION_ALLOCATED,
-				write->operational,
-				write->error[0] ? write->error : NULL);
-		free(write->virtual_id);
+		if (!write->virtual_id)
+			continue;
+		updates[update_count++] = (struct inp_sliver_update){
+			.tenant = write->tenant,
+			.vnet = write->vnet,
+			.kind = write->kind,
+			.virtual_id = write->virtual_id,
+			.allocation = write->operational ==
+						      INP_OPERATIONAL_READY ?
+					      INP_ALLOCATION_PROVISIONED :
+					      INP_ALLOCATION_ALLOCATED,
+			.operational = write->operational,
+			.error = write->error[0] ? write->error : NULL,
+		};
 	}
+	if (update_count &&
+	    inp_store_slivers_update(p->store, updates, update_count))
+		inp_log("error", "store_failed",
+			json_pack("{s:s, s:s}", "what", "sliver states",
+				  "error", inp_store_error(p->store)));
+	free(updates);
+	for (uint32_t w = 0; w < write_count; w++)
+		free(writes[w].virtual_id);
 	free(writes);
 
 	pthread_mutex_lock(&p->lock);
@@ -780,6 +795,10 @@ struct provisioner *provisioner_start(struct inp_server *server, char *err,
 	p->store = inp_store_open(server->config.store, 0, err, err_size);
 	if (!p->store)
 		goto fail;
+	if (inp_store_set_durability(p->store, server->config.store_sync_full)) {
+		snprintf(err, err_size, "store: %s", inp_store_error(p->store));
+		goto fail;
+	}
 	if (pthread_create(&p->thread, NULL, provisioner_main, p)) {
 		snprintf(err, err_size, "cannot start the provisioner thread");
 		goto fail;

@@ -63,6 +63,16 @@ void inp_store_set_time(struct inp_store *store, int64_t now)
 	store->fixed_now = now;
 }
 
+int inp_store_set_durability(struct inp_store *store, bool full)
+{
+	if (sqlite3_exec(store->db,
+			 full ? "PRAGMA synchronous = FULL" :
+				"PRAGMA synchronous = NORMAL",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(store, "durability");
+	return 0;
+}
+
 /* ---- schema ------------------------------------------------------------ */
 
 /* migrations[v] takes a store from schema version v to v + 1 (PRAGMA

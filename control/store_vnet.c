@@ -658,6 +658,51 @@ int inp_store_sliver_update(struct inp_store *store, int64_t tenant,
 	return commit(store);
 }
 
+/* One transaction (one sync) for a whole provisioning pass. */
+int inp_store_slivers_update(struct inp_store *store,
+			     const struct inp_sliver_update *updates,
+			     size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (!updates[i].virtual_id ||
+		    (unsigned)updates[i].kind >= INP_SLIVER_KIND_COUNT ||
+		    (unsigned)updates[i].allocation >=
+			    INP_ALLOCATION_STATE_COUNT ||
+		    (unsigned)updates[i].operational >=
+			    INP_OPERATIONAL_STATE_COUNT)
+			return fail(store, INP_STORE_INVALID,
+				    "invalid sliver state (update %zu)", i);
+	if (!count)
+		return 0;
+	if (begin(store, true) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		const struct inp_sliver_update *update = &updates[i];
+		sqlite3_stmt *statement = prepare(store,
+			"UPDATE slivers SET allocation = ?, operational = ?,"
+			" error = ? WHERE vnet = ? AND kind = ? AND"
+			" virtual_id = ? AND vnet IN (SELECT id FROM vnets"
+			"  WHERE id = ? AND tenant = ? AND state = 'reserved')");
+		if (!statement)
+			return rollback(store);
+		bind_text(statement, 1,
+			  inp_allocation_state_name(update->allocation));
+		bind_text(statement, 2,
+			  inp_operational_state_name(update->operational));
+		bind_text(statement, 3, update->error);
+		sqlite3_bind_int64(statement, 4, update->vnet);
+		bind_text(statement, 5, inp_sliver_kind_name(update->kind));
+		bind_text(statement, 6, update->virtual_id);
+		sqlite3_bind_int64(statement, 7, update->vnet);
+		sqlite3_bind_int64(statement, 8, update->tenant);
+		if (run(statement) != SQLITE_DONE) {
+			fail_db(store, "sliver update");
+			return rollback(store);
+		}
+	}
+	return commit(store);
+}
+
 int inp_store_vnet_renew(struct inp_store *store, int64_t tenant, int64_t id,
 			 int64_t lease_end)
 {
