@@ -3,6 +3,7 @@
 
     lab.py up SUBSTRATE.yaml --prefix P --dir D [--build BUILD_DIR]
     lab.py status --dir D [--json]
+    lab.py link --dir D LINK down|up
     lab.py down --dir D
 
 `up` turns a substrate file (topo/'s YAML, see topo/examples/substrate.yaml)
@@ -43,6 +44,12 @@ links on more than one port or an ip port that also carries ethernet links
 (the switch has one VTEP on one underlay port, not a member of any BD), a
 port name that is no Linux interface name (1..15 of [A-Za-z0-9_.-]), a
 node without ports (loom-switch needs at least one).
+
+`link` cuts or restores a link's wire: both ends of its veth go down or
+up, and frames stop crossing (links sharing that wire, with other VLAN
+ranges, go with it). The switches do not notice: DPDK 22.11's af_packet
+PMD reports its link up from start to stop, whatever the interface does.
+Tell loom-inp as an operator would: `loomctl substrate link ID down`.
 
 `down` stops the switches by PID (SIGTERM, then SIGKILL after --timeout
 seconds; a PID is signalled only while it is still the switch lab.py
@@ -156,6 +163,7 @@ def plan(substrate, prefix):
     # (node, port) -> set of (peer node, peer port); kinds per port
     peers = {}
     kinds = {}
+    link_ends = {}  # link id -> ((node, port), (node, port))
     for index, link in enumerate(substrate.get("links") or []):
         where = "link %s" % link.get("id", index)
         a = split_endpoint(link.get("a"), where + ": a")
@@ -172,6 +180,7 @@ def plan(substrate, prefix):
         kind = str(link.get("kind", "ethernet"))
         if kind not in ("ethernet", "ip"):
             raise LabError("%s: unknown kind %s" % (where, kind))
+        link_ends[str(link.get("id", index))] = (a, b)
         peers.setdefault(a, set()).add(b)
         peers.setdefault(b, set()).add(a)
         kinds.setdefault(a, set()).add(kind)
@@ -235,6 +244,14 @@ def plan(substrate, prefix):
         "bridged": bridged,
         "dummies": dummies,
         "ip_port": ip_port,
+        "links": {
+            link_id: {"a": [namespaces[a[0]], a[1]],
+                      "b": [namespaces[b[0]], b[1]],
+                      "shared": bool(shared_ip and kinds[a] == {"ip"}),
+                      "same_wire": sorted(
+                          other for other, ends in link_ends.items()
+                          if other != link_id and set(ends) == {a, b})}
+            for link_id, (a, b) in link_ends.items()},
     }
 
 
@@ -553,7 +570,8 @@ def command_up(args):
 
     state = {"prefix": args.prefix, "directory": directory,
              "substrate": os.path.abspath(args.substrate),
-             "ipnet": layout["ipnet"], "switches": {}}
+             "ipnet": layout["ipnet"], "links": layout["links"],
+             "switches": {}}
     for node_id in layout["nodes"]:
         paths = node_paths(directory, node_id)
         if len(paths["socket"]) > SOCKET_PATH_MAX:
@@ -675,6 +693,28 @@ def command_down(args):
     return 0
 
 
+def command_link(args):
+    """Takes a link's wire down or up: both ends of its veth, as a cut
+    cable would (af_packet ports keep saying "up": see the docstring)."""
+    directory = os.path.abspath(args.dir)
+    state = state_load(directory)
+    if state is None:
+        raise LabError("no lab in %s" % directory)
+    link = state.get("links", {}).get(args.link)
+    if link is None:
+        raise LabError("no link %s (links: %s)" % (
+            args.link, ", ".join(sorted(state.get("links", {})))))
+    if link["shared"]:
+        raise LabError("link %s runs over the shared ip network: its ends "
+                       "carry other links too" % args.link)
+    for ns, port in (link["a"], link["b"]):
+        run(["ip", "-n", ns, "link", "set", "dev", port, args.state])
+    if link["same_wire"]:
+        log("%s shares its wire with %s: %s too" %
+            (args.link, ", ".join(link["same_wire"]), args.state))
+    return 0
+
+
 def port_states(path):
     reply = switch_request(path, "show-ports")
     result = reply.get("result")
@@ -756,12 +796,19 @@ def main():
                             "ports up (exit 1 if not all)")
     status.add_argument("--dir", required=True)
     status.add_argument("--json", action="store_true")
+    link = sub.add_parser("link", help="cut or restore a link's wire "
+                          "(both veth ends down or up)")
+    link.add_argument("--dir", required=True)
+    link.add_argument("link", help="the substrate link's id")
+    link.add_argument("state", choices=["down", "up"])
     args = parser.parse_args()
     try:
         if args.command == "up":
             return command_up(args)
         if args.command == "down":
             return command_down(args)
+        if args.command == "link":
+            return command_link(args)
         return command_status(args)
     except LabError as error:
         log(str(error))
