@@ -603,7 +603,14 @@ def command_up(args):
                                           paths["pid"], paths["socket"]))
     print("loom-inp: loom-inp --config %s" %
           os.path.join(directory, "inp.yaml"))
+    print("loomctl:  export LOOM_URL=http://127.0.0.1:%s LOOM_TOKEN_FILE=%s"
+          % (inp_port(directory), os.path.join(directory, "operator.token")))
     return 0
+
+
+def inp_port(directory):
+    with open(os.path.join(directory, "url")) as stream:
+        return stream.read().strip().rsplit(":", 1)[1]
 
 
 def record_pids(state):
@@ -682,7 +689,9 @@ def command_down(args):
     state = state_load(directory)
     if state is None:
         if not args.prefix:
-            log("no lab in %s (no %s): nothing to do" % (directory, STATE))
+            log("no lab in %s (no %s): nothing to do (--prefix P removes "
+                "the namespaces of a lab whose state was lost)" %
+                (directory, STATE))
             return 0
         state = {"prefix": args.prefix, "switches": {}}
     if os.geteuid() != 0:
