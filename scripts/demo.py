@@ -323,13 +323,19 @@ class Demo:
             pids = run(["ip", "netns", "pids", paths["netns"]]).stdout.split()
             if str(paths["pid"]) in pids:
                 inside.append(node)
-        status = run(["/usr/bin/python3", self.lab_py, "status", "--dir",
-                      self.dir, "--json"])
-        try:
-            healthy = [n for n, e in json.loads(status.stdout).items()
-                       if e.get("ok")]
-        except ValueError:
-            healthy = []
+        # A switch sees its ports' links come up a moment after it starts.
+        deadline = time.monotonic() + 10
+        while True:
+            status = run(["/usr/bin/python3", self.lab_py, "status", "--dir",
+                          self.dir, "--json"])
+            try:
+                healthy = [n for n, e in json.loads(status.stdout).items()
+                           if e.get("ok")]
+            except ValueError:
+                healthy = []
+            if len(healthy) == len(switches) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         self.daemon_log = open(os.path.join(self.dir, "inp.log"), "w")
         # Its own session: Ctrl-C in the terminal reaches the demo, which
         # stops it (or, with --keep, leaves it running).
