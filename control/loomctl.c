@@ -53,10 +53,12 @@ enum loomctl_flag {
 	  "RSpec v3); FILE '-' reads stdin. Prints the VNet's status.\n"     \
 	  "  --wait       return once every sliver is ready or failed\n"     \
 	  "               (the InP waits at most 30 s)\n"                    \
-	  "  --name NAME  use NAME instead of the request's name\n")         \
-	_(validate, 0, "validate FILE",                                      \
+	  "  --name NAME  name the VNet NAME, whatever the request says\n"   \
+	  "               (a GENI RSpec has no name of its own)\n")           \
+	_(validate, LOOMCTL_FLAG_NAME, "validate FILE [--name NAME]",        \
 	  "Check a request and show where it would be embedded now, "        \
-	  "reserving\nnothing (a dry run). FILE '-' reads stdin.\n")         \
+	  "reserving\nnothing (a dry run). FILE '-' reads stdin.\n"          \
+	  "  --name NAME  as create --name\n")                                \
 	_(list, 0, "list", "List your VNets: id, name, state, lease end.\n") \
 	_(status, 0, "status VNET",                                          \
 	  "A VNet's state and its slivers (VNET is an id or a name).\n")     \

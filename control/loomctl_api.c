@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "loomctl_private.h"
 
@@ -293,44 +291,6 @@ static char *read_request(const char *what, const char *path, size_t *length)
 	return data;
 }
 
-/* create --name: the request with its root's name attribute replaced. A
- * document libxml2 cannot parse goes as it is: the InP then says what is
- * wrong with it, with the line. */
-static char *request_rename(const char *what, char *data, size_t *length,
-			    const char *name)
-{
-	xmlDocPtr document = xmlReadMemory(data, (int)*length, "request", NULL,
-					   XML_PARSE_NONET | XML_PARSE_NOERROR |
-						   XML_PARSE_NOWARNING);
-	if (!document)
-		return data;
-	xmlNodePtr root = xmlDocGetRootElement(document);
-	if (!root || xmlStrcmp(root->name, BAD_CAST "vnet") != 0) {
-		loomctl_fail(what, "--name needs a Loom request (<vnet>); "
-				   "a GENI RSpec has no name to replace");
-		xmlFreeDoc(document);
-		free(data);
-		return NULL;
-	}
-	xmlSetProp(root, BAD_CAST "name", BAD_CAST name);
-	xmlChar *text = NULL;
-	int size = 0;
-	xmlDocDumpMemoryEnc(document, &text, &size, "UTF-8");
-	xmlFreeDoc(document);
-	if (!text)
-		return data;
-	char *renamed = malloc((size_t)size + 1);
-	if (renamed) {
-		memcpy(renamed, text, (size_t)size);
-		renamed[size] = '\0';
-		*length = (size_t)size;
-		free(data);
-		data = renamed;
-	}
-	xmlFree(text);
-	return data;
-}
-
 /* The body of a VNet request: GENI RSpecs and Loom's format are both XML. */
 static const char *const request_type = "application/xml";
 
@@ -344,13 +304,28 @@ static int post_request(const struct loomctl_invocation *call, bool dry_run)
 	snprintf(what, sizeof(what), "%s %s", call->command, call->argv[0]);
 	size_t length = 0;
 	char *data = read_request(what, call->argv[0], &length);
-	if (data && call->name)
-		data = request_rename(what, data, &length, call->name);
 	if (!data)
 		return LOOMCTL_EXIT_USAGE;
-	const char *path = dry_run   ? "/v1/vnets?dry_run=1" :
-			   call->wait ? "/v1/vnets?wait=1" :
-					"/v1/vnets";
+	/* --name goes as ?name= (it names an RSpec too, which has no name
+	 * of its own). */
+	char path[512], *name = NULL;
+	if (call->name && !(name = curl_easy_escape(NULL, call->name, 0))) {
+		free(data);
+		loomctl_fail(what, "out of memory");
+		return LOOMCTL_EXIT_USAGE;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "/v1/vnets%s%s%s%s",
+			     dry_run ? "?dry_run=1" :
+			     call->wait ? "?wait=1" : "",
+			     name ? (dry_run || call->wait ? "&" : "?") : "",
+			     name ? "name=" : "", name ? name : "") >=
+	    sizeof(path)) {
+		curl_free(name);
+		free(data);
+		loomctl_fail(what, "NAME too long");
+		return LOOMCTL_EXIT_USAGE;
+	}
+	curl_free(name);
 	struct http_reply reply;
 	int result = http_call(call, what, "POST", path, data, length,
 			       request_type, &reply);
@@ -360,14 +335,14 @@ static int post_request(const struct loomctl_invocation *call, bool dry_run)
 		if (call->json) {
 			output_json(body);
 		} else if (dry_run) {
-			char name[128];
+			char vnet_name[128];
 			printf("valid: VNet '%s' can be embedded now (nothing "
 			       "reserved)\n\n",
 			       output_value(json_object_get(
 						    json_object_get(body,
 								    "request"),
 						    "name"),
-					    name, sizeof(name)));
+					    vnet_name, sizeof(vnet_name)));
 			output_mapping(json_object_get(body, "mapping"));
 		} else {
 			output_status(body);
