@@ -703,7 +703,10 @@ struct inp_server *inp_server_start(const struct inp_config *config,
 		calloc(server->substrate->node_count + 1, sizeof(bool));
 	server->states.link_down =
 		calloc(server->substrate->link_count + 1, sizeof(bool));
-	if (!server->states.node_down || !server->states.link_down) {
+	server->states.link_port_down =
+		calloc(server->substrate->link_count + 1, sizeof(bool));
+	if (!server->states.node_down || !server->states.link_down ||
+	    !server->states.link_port_down) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -825,6 +828,7 @@ void inp_server_stop(struct inp_server *server)
 	substrate_free(server->substrate);
 	free(server->states.node_down);
 	free(server->states.link_down);
+	free(server->states.link_port_down);
 	free(server->tls_certificate);
 	free(server->tls_key);
 	pthread_cond_destroy(&server->stop_cond);

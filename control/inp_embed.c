@@ -84,10 +84,7 @@ struct embed_residual *residual_from_store(struct inp_server *server)
 		if (server->states.node_down[n])
 			residual->cpu[n] = residual->cpu_capacity[n] = 0;
 	for (uint32_t l = 0; l < substrate->link_count; l++) {
-		const struct substrate_link *link = &substrate->links[l];
-		if (server->states.link_down[l] ||
-		    server->states.node_down[link->ends[0].node] ||
-		    server->states.node_down[link->ends[1].node]) {
+		if (inp_link_down(server, l)) {
 			residual->bandwidth[l] = 0;
 			residual->bandwidth_capacity[l] = 0;
 			residual->tags_free[l] = 0;
@@ -98,10 +95,10 @@ struct embed_residual *residual_from_store(struct inp_server *server)
 
 /* ---- re-embedding ---------------------------------------------------------- */
 
-static bool link_down(const struct inp_server *server, uint32_t l)
+bool inp_link_down(const struct inp_server *server, uint32_t l)
 {
 	const struct substrate_link *link = &server->substrate->links[l];
-	return server->states.link_down[l] ||
+	return server->states.link_down[l] || server->states.link_port_down[l] ||
 	       server->states.node_down[link->ends[0].node] ||
 	       server->states.node_down[link->ends[1].node];
 }
@@ -113,7 +110,7 @@ static bool mapping_hit(const struct inp_server *server,
 		if (server->states.node_down[mapping->nodes[v]])
 			return true;
 	for (uint32_t h = 0; h < mapping->hop_count; h++)
-		if (link_down(server, mapping->links[h]))
+		if (inp_link_down(server, mapping->links[h]))
 			return true;
 	return false;
 }
@@ -132,14 +129,14 @@ static void residual_give_back(struct inp_server *server,
 	for (uint32_t i = 0; i < record->bandwidth_count; i++) {
 		int l = substrate_link_lookup(
 			server->substrate, record->bandwidth[i].substrate_link);
-		if (l >= 0 && !link_down(server, (uint32_t)l))
+		if (l >= 0 && !inp_link_down(server, (uint32_t)l))
 			residual->bandwidth[l] +=
 				record->bandwidth[i].amount * 1000;
 	}
 	for (uint32_t i = 0; i < record->tag_count; i++) {
 		int l = substrate_link_lookup(server->substrate,
 					      record->tags[i].substrate_link);
-		if (l >= 0 && !link_down(server, (uint32_t)l))
+		if (l >= 0 && !inp_link_down(server, (uint32_t)l))
 			residual->tags_free[l]++;
 	}
 }
@@ -345,4 +342,23 @@ void vnets_reembed(struct inp_server *server)
 	}
 	json_decref(tenants);
 	json_decref(vnets);
+}
+
+void inp_port_report(struct inp_server *server, const bool *link_port_down)
+{
+	pthread_mutex_lock(&server->lock);
+	bool newly_down = false;
+	for (uint32_t l = 0; l < server->substrate->link_count; l++) {
+		if (server->states.link_port_down[l] == link_port_down[l])
+			continue;
+		server->states.link_port_down[l] = link_port_down[l];
+		newly_down |= link_port_down[l];
+		inp_log("warning",
+			link_port_down[l] ? "link_port_down" : "link_port_up",
+			json_pack("{s:s}", "link",
+				  server->substrate->links[l].id));
+	}
+	if (newly_down && !server->stopping)
+		vnets_reembed(server);
+	pthread_mutex_unlock(&server->lock);
 }

@@ -100,7 +100,10 @@ static json_t *link_json(struct inp_server *server, const struct usage *usage,
 		snprintf(e ? b : a, sizeof(a), "%s:%s", node->id,
 			 node->ports[link->ends[e].port].name);
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id",
+	const char *down_by = server->states.link_down[l] ? "operator" :
+			      server->states.link_port_down[l] ? "switch" :
+								 NULL;
+	json_t *object = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id",
 			 link->id, "a", a, "b", b, "kind",
 			 substrate_link_kind_name(link->kind),
 			 "bandwidth_kbps",
@@ -108,7 +111,10 @@ static json_t *link_json(struct inp_server *server, const struct usage *usage,
 			 "bandwidth_used_kbps",
 			 (json_int_t)usage->bandwidth_kbps[l], "tags_used",
 			 (json_int_t)usage->tags[l], "state",
-			 server->states.link_down[l] ? "down" : "up");
+			 inp_link_down(server, l) ? "down" : "up");
+	if (object && down_by)
+		json_object_set_new(object, "down_by", json_string(down_by));
+	return object;
 }
 
 struct reply substrate_show(struct inp_server *server)
@@ -392,7 +398,7 @@ struct reply substrate_svg(struct inp_server *server)
 			"  n%u -- n%u [color=\"%s\", penwidth=6, "
 			"style=\"%s\", fontsize=9, label=\"%s\\n%s %.0f%%\"];\n",
 			link->ends[0].node, link->ends[1].node, colour,
-			server->states.link_down[l] ? "dashed" : "solid",
+			inp_link_down(server, l) ? "dashed" : "solid",
 			link->id,
 			link->kind == SUBSTRATE_LINK_IP ? "ip" : "ethernet",
 			u * 100);
@@ -534,7 +540,7 @@ struct reply metrics_text(struct inp_server *server)
 				" 1\n",
 				substrate->nodes[n].id);
 	for (uint32_t l = 0; l < substrate->link_count; l++)
-		if (server->states.link_down[l])
+		if (inp_link_down(server, l))
 			fprintf(out,
 				"loom_inp_element_down{kind=\"link\",id=\"%s\"}"
 				" 1\n",

@@ -48,9 +48,19 @@ const char *code_text(const char *const *codes, size_t count, unsigned index,
  * store. Written by the HTTP side under server->lock; read by the
  * embedding (residual) under the same lock. */
 struct inp_element_states {
-	bool *node_down; /* per substrate node */
-	bool *link_down; /* per substrate link */
+	bool *node_down; /* per substrate node, by the operator */
+	bool *link_down; /* per substrate link, by the operator */
+	bool *link_port_down; /* per substrate link: a switch reports one of
+			       * its ports down (not stored: re-read) */
 };
+
+/* A link is down when the operator says so, when a switch reports its
+ * port down, or when one of its ends is down. */
+bool inp_link_down(const struct inp_server *server, uint32_t link);
+/* The provisioner's report of the links whose ports are down (one flag
+ * per substrate link); takes server->lock, re-embeds what a newly down
+ * link carries. */
+void inp_port_report(struct inp_server *server, const bool *link_port_down);
 
 struct provisioner;
 

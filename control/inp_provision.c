@@ -40,6 +40,7 @@ struct switch_state {
 	char instance[64]; /* the switch's run the state was applied to */
 	char error[256];   /* why the last attempt failed, "" if it did not */
 	json_t *base;      /* the switch's own configuration */
+	json_t *ports_down; /* names of its ports without link, or NULL */
 	struct switch_client *client;
 };
 
@@ -61,6 +62,8 @@ struct provisioner {
 	struct plan **withdrawn;
 	uint64_t generation;
 	bool stale_hosts_checked;
+	bool *link_port_down; /* per substrate link, as last reported */
+	uint8_t *link_port_down_passes; /* passes in a row seen down */
 };
 
 static bool plan_touches(const struct plan *plan, uint32_t node)
@@ -291,6 +294,7 @@ struct node_job {
 	char new_instance[64];
 	char error[256];
 	json_t *new_base;
+	json_t *ports_down;
 };
 
 static void job_free(struct node_job *job)
@@ -302,6 +306,7 @@ static void job_free(struct node_job *job)
 	free(job->remove);
 	json_decref(job->base);
 	json_decref(job->new_base);
+	json_decref(job->ports_down);
 }
 
 static void job_error(struct node_job *job, const char *format, ...)
@@ -368,6 +373,22 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 	snprintf(job->new_instance, sizeof(job->new_instance), "%s",
 		 json_string_value(json_object_get(version, "instance")) ?: "");
 	json_decref(version);
+	/* Which ports have no link: the links on them are down. */
+	json_t *ports = job_call(job, token, config->switch_timeout_ms,
+				 "show_ports", NULL);
+	if (ports) {
+		job->ports_down = json_array();
+		size_t i;
+		json_t *port;
+		json_array_foreach(ports, i, port)
+			if (json_is_false(json_object_get(port, "link_up")))
+				json_array_append(job->ports_down,
+						  json_object_get(port,
+								  "name"));
+		json_decref(ports);
+	} else {
+		job->error[0] = '\0'; /* an old switch: not a failure */
+	}
 	bool restarted = strcmp(job->new_instance, job->instance) != 0;
 	if (!dirty && !restarted && job->was_reachable) {
 		job->applied = true;
@@ -631,6 +652,47 @@ static void withdrawn_collect(struct provisioner *p)
 	}
 }
 
+static bool port_listed(const json_t *names, const char *name)
+{
+	size_t i;
+	json_t *item;
+	json_array_foreach(names, i, item)
+		if (strcmp(json_string_value(item) ?: "", name) == 0)
+			return true;
+	return false;
+}
+
+/* The links whose port at either end its switch reports without link
+ * (under lock). Only this thread writes link_port_down, so it may be
+ * read without the lock after. Returns true when it changed. */
+static bool links_port_down_update(struct provisioner *p)
+{
+	const struct substrate *substrate = p->server->substrate;
+	bool changed = false;
+	for (uint32_t l = 0; l < substrate->link_count; l++) {
+		const struct substrate_link *link = &substrate->links[l];
+		bool down = false;
+		for (int e = 0; e < 2; e++) {
+			const struct substrate_node *node =
+				&substrate->nodes[link->ends[e].node];
+			const json_t *names =
+				p->switches[link->ends[e].node].ports_down;
+			down |= names &&
+				port_listed(names,
+					    node->ports[link->ends[e].port].name);
+		}
+		/* Down in two passes in a row: a link that is still coming
+		 * up (the kernel settles a veth's state within a second)
+		 * is not a failure. */
+		uint8_t *passes = &p->link_port_down_passes[l];
+		*passes = down ? (uint8_t)(*passes < 2 ? *passes + 1 : 2) : 0;
+		down = *passes >= 2;
+		changed |= down != p->link_port_down[l];
+		p->link_port_down[l] = down;
+	}
+	return changed;
+}
+
 static bool any_dirty(const struct provisioner *p)
 {
 	for (uint32_t n = 0; n < p->node_count; n++)
@@ -674,6 +736,9 @@ static void pass(struct provisioner *p)
 			sw->base = json_incref(job->new_base);
 		}
 		sw->client = job->client;
+		json_decref(sw->ports_down);
+		sw->ports_down = job->reachable ? json_incref(job->ports_down) :
+						  NULL;
 		if (was_failed != (job->error[0] != '\0'))
 			inp_log(job->error[0] ? "warning" : "info",
 				job->error[0] ? "switch_failed" :
@@ -690,7 +755,10 @@ static void pass(struct provisioner *p)
 	struct sliver_write *writes = NULL;
 	uint32_t write_count = slivers_update(p, &writes);
 	withdrawn_collect(p);
+	bool ports_changed = links_port_down_update(p);
 	pthread_mutex_unlock(&p->lock);
+	if (ports_changed)
+		inp_port_report(p->server, p->link_port_down);
 
 	struct inp_sliver_update *updates =
 		calloc(write_count + 1, sizeof(*updates));
@@ -773,7 +841,10 @@ struct provisioner *provisioner_start(struct inp_server *server, char *err,
 	const struct substrate *substrate = server->substrate;
 	p->node_count = substrate->node_count;
 	p->switches = calloc(p->node_count + 1, sizeof(*p->switches));
-	if (!p->switches) {
+	p->link_port_down =
+		calloc(substrate->link_count + 1, sizeof(*p->link_port_down));
+	p->link_port_down_passes = calloc(substrate->link_count + 1, 1);
+	if (!p->switches || !p->link_port_down || !p->link_port_down_passes) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -830,9 +901,12 @@ void provisioner_stop(struct provisioner *p)
 	free(p->withdrawn);
 	for (uint32_t n = 0; p->switches && n < p->node_count; n++) {
 		json_decref(p->switches[n].base);
+		json_decref(p->switches[n].ports_down);
 		switch_client_close(p->switches[n].client);
 	}
 	free(p->switches);
+	free(p->link_port_down);
+	free(p->link_port_down_passes);
 	inp_store_close(p->store);
 	pthread_cond_destroy(&p->wake);
 	pthread_cond_destroy(&p->settled);

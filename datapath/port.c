@@ -215,6 +215,35 @@ int port_send_control(struct loom_switch *sw, struct switch_port *port,
 	return 0;
 }
 
+/* af_packet's PMD reports its link up from start to stop, whatever the
+ * interface does; the kernel knows better: "up" or "unknown" (no carrier
+ * notion) in /sys/class/net/IFACE/operstate, read in the switch's own
+ * network namespace. Anything else (down, lowerlayerdown: a veth whose
+ * peer is gone or down) is a link down. -1 if it cannot be told. */
+static int af_packet_operstate_up(const struct switch_port *port)
+{
+	if (strncmp(port->device_name, "net_af_packet", 13))
+		return -1;
+	const char *iface = strstr(port->devargs, "iface=");
+	if (!iface)
+		return -1;
+	iface += 6;
+	size_t length = strcspn(iface, ",");
+	char path[96], state[32] = "";
+	if (length == 0 || length > 15)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%.*s/operstate",
+		 (int)length, iface);
+	FILE *file = fopen(path, "r");
+	if (!file)
+		return 0; /* the interface is gone */
+	bool read = fgets(state, sizeof(state), file) != NULL;
+	fclose(file);
+	if (!read)
+		return -1;
+	return strncmp(state, "up", 2) == 0 || strncmp(state, "unknown", 7) == 0;
+}
+
 void port_update_link(struct switch_port *port)
 {
 	struct rte_eth_link link;
@@ -223,4 +252,7 @@ void port_update_link(struct switch_port *port)
 		port->link.up = link.link_status == RTE_ETH_LINK_UP;
 		port->link.speed = link.link_speed;
 	}
+	int kernel = af_packet_operstate_up(port);
+	if (kernel >= 0)
+		port->link.up = port->link.up && kernel;
 }

@@ -15,6 +15,8 @@ Checked, as TAP:
   - a switch killed and started again (empty) is re-applied;
   - loom-inp killed with SIGKILL and restarted re-applies nothing new and
     loses nothing;
+  - a switch reporting a port without link takes the links on it down:
+    the VNet on it moves by itself, and the link returns with the port;
   - delete releases everything: no BD, no namespace, no reservation left.
 Needs root; prints "1..0 # SKIP" otherwise."""
 
@@ -227,7 +229,7 @@ def main():
         if not os.path.exists(path):
             print(f"1..0 # SKIP {path} missing")
             return 0
-    print("1..19", flush=True)
+    print("1..21", flush=True)
     directory = tempfile.mkdtemp(prefix="loom-inp-slices.")
     daemon = None
     log = open(os.path.join(directory, "inp.log"), "w")
@@ -410,6 +412,43 @@ def main():
               (states, configs, configs_after))
         check("beta still reachable after the daemon restart",
               ping(ns["sp2"]["h1"], "198.18.10.2", count=3))
+
+        # A switch reports a port down (its veth lost its link): the links
+        # on that port are down, and beta moves off them by itself.
+        beta = sp["sp2"].call("GET", f"/v1/vnets/{ids['sp2']}/manifest")[1]
+        hop = beta["links"][0]["hops"][0]
+        link = next(l for l in substrate["links"]
+                    if l["id"] == hop["substrate_link"])
+        node_id, port = link["a"].rsplit(":", 1)
+        netns = state["switches"][node_id]["netns"]
+        run("ip", "netns", "exec", netns, "ip", "link", "set", port, "down")
+        start = time.monotonic()
+        moved = False
+        while time.monotonic() - start < 10 and not moved:
+            now = sp["sp2"].call("GET", f"/v1/vnets/{ids['sp2']}/manifest")[1]
+            moved = now.get("state") == "ready" and link["id"] not in [
+                h["substrate_link"] for l in now["links"] for h in l["hops"]]
+            if not moved:
+                time.sleep(0.2)
+        reachable = moved and ping(ns["sp2"]["h1"], "198.18.10.2", count=3)
+        diag(f"{node_id}:{port} down: beta moved in "
+             f"{time.monotonic() - start:.2f} s")
+        shown = operator.call("GET", "/v1/substrate")[1]
+        state_of = next(l for l in shown["links"] if l["id"] == link["id"])
+        check("a port the switch reports down takes its link down and "
+              "beta is re-embedded off it, reachable",
+              moved and reachable and state_of.get("down_by") == "switch",
+              (moved, reachable, state_of))
+        run("ip", "netns", "exec", netns, "ip", "link", "set", port, "up")
+        back = False
+        for _ in range(50):
+            shown = operator.call("GET", "/v1/substrate")[1]
+            back = next(l for l in shown["links"]
+                        if l["id"] == link["id"])["state"] == "up"
+            if back:
+                break
+            time.sleep(0.2)
+        check("the port back up: the link is usable again", back)
 
         # Delete: everything is released.
         for t in sp:
