@@ -769,6 +769,10 @@ def main():
               else f"demo: FAILED: {message}")
         return 0 if args.tap else 1
 
+    kept = os.path.join(tempfile.gettempdir(), "loom-demo.kept")
+    if args.prefix == "demo" and os.path.exists(kept):
+        os.unlink(kept)  # that demo is gone (no namespace left)
+
     def on_sigterm(number, frame):
         raise Interrupted()
     signal.signal(signal.SIGTERM, on_sigterm)
