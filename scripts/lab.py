@@ -47,9 +47,9 @@ node without ports (loom-switch needs at least one).
 
 `link` cuts or restores a link's wire: both ends of its veth go down or
 up, and frames stop crossing (links sharing that wire, with other VLAN
-ranges, go with it). The switches do not notice: DPDK 22.11's af_packet
-PMD reports its link up from start to stop, whatever the interface does.
-Tell loom-inp as an operator would: `loomctl substrate link ID down`.
+ranges, go with it). The switches see their ports' link go down (they
+read an af_packet port's kernel operstate), and loom-inp, which reads
+the switches' ports, takes the substrate link down and re-embeds.
 
 `down` stops the switches by PID (SIGTERM, then SIGKILL after --timeout
 seconds; a PID is signalled only while it is still the switch lab.py
@@ -704,7 +704,7 @@ def command_down(args):
 
 def command_link(args):
     """Takes a link's wire down or up: both ends of its veth, as a cut
-    cable would (af_packet ports keep saying "up": see the docstring)."""
+    cable would: the switches' ports on it go down."""
     directory = os.path.abspath(args.dir)
     state = state_load(directory)
     if state is None:
