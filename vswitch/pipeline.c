@@ -448,6 +448,74 @@ flow_cache_slot(struct flow_cache_entry *cache, uint64_t source_key,
 	return &cache[hash >> (64 - 12)];
 }
 
+/* What a hit on a decision to send a frame classified as `vlan` from
+ * `in` to `out` does (checked to be allowed: egress_allowed). */
+static inline uint8_t flow_cache_action(const struct vswitch_member *in,
+					const struct vswitch_member *out,
+					const struct vlan_classification *vlan)
+{
+	if (in->policer[POLICER_IN] || out->policer[POLICER_OUT])
+		return FLOW_CACHE_general;
+	if (out->kind == VSWITCH_MEMBER_KIND_TUNNEL)
+		return vlan->tags_to_strip ? FLOW_CACHE_general : FLOW_CACHE_encap;
+	if (vlan->tags_to_strip)
+		return out->egress.push ? FLOW_CACHE_retag : FLOW_CACHE_pop;
+	return out->egress.push ? FLOW_CACHE_push : FLOW_CACHE_plain;
+}
+
+/* A frame's 802.1Q tag, written as one 4-byte store. */
+static inline void tag_write(uint8_t *at, uint16_t tpid, uint16_t tci)
+{
+	uint32_t tag = rte_cpu_to_be_32((uint32_t)tpid << 16 | tci);
+	memcpy(at, &tag, sizeof(tag));
+}
+
+/* A flow cache hit's action other than plain and general: what
+ * member_emit would do, without the checks the decision already passed
+ * (policers, egress verdicts, tag depth) and with one test left, the
+ * headroom of a push. Returns false when the frame was dropped. */
+static inline __attribute__((always_inline)) bool
+flow_cache_emit(struct vswitch_context *ctx,
+				   const struct vswitch_table *table,
+				   struct tx_run *tx_run, uint8_t action,
+				   const struct vswitch_member *out,
+				   struct rte_mbuf *m,
+				   const struct vlan_classification *vlan)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	switch (action) {
+	case FLOW_CACHE_push:
+		if (unlikely(rte_pktmbuf_headroom(m) < VLAN_TAG_BYTES)) {
+			count_drop(ctx, m, VSWITCH_DROP_vlan_push_failed, out->id,
+				   out->bd);
+			return false;
+		}
+		vlan_move_macs(frame - VLAN_TAG_BYTES, frame);
+		tag_write(frame - VLAN_TAG_BYTES + VLAN_MAC_BYTES, out->egress.tpid,
+			  vlan_tci(vlan->pcp, vlan->dei, out->egress.vid));
+		m->data_off -= VLAN_TAG_BYTES;
+		m->data_len += VLAN_TAG_BYTES;
+		m->pkt_len += VLAN_TAG_BYTES;
+		break;
+	case FLOW_CACHE_pop: /* classified with its tag: >= 18 bytes */
+		vlan_move_macs(frame + VLAN_TAG_BYTES, frame);
+		m->data_off += VLAN_TAG_BYTES;
+		m->data_len -= VLAN_TAG_BYTES;
+		m->pkt_len -= VLAN_TAG_BYTES;
+		break;
+	case FLOW_CACHE_retag:
+		tag_write(frame + VLAN_MAC_BYTES, out->egress.tpid,
+			  vlan_tci(vlan->pcp, vlan->dei, out->egress.vid));
+		break;
+	default: /* encap */
+		if (!tunnel_encap(ctx, table, out, m))
+			return false;
+		break;
+	}
+	tx_run_append(ctx, tx_run, out, m);
+	return true;
+}
+
 /* Does e hold the decision for these keys and input under stamp? One
  * branch for the four words. */
 static inline bool flow_cache_match(const struct flow_cache_entry *e,
@@ -632,9 +700,8 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 						.input = flow_cache_input(in->id,
 									  &c->vlan),
 						.out_member = out->id,
-						.plain = !in->policer[POLICER_IN] &&
-							 !out->policer[POLICER_OUT] &&
-							 egress_unchanged(&c->vlan, out),
+						.action = flow_cache_action(in, out,
+									    &c->vlan),
 					};
 				}
 				unicast_run_add(counters, &runs->unicast, bd->id);
@@ -651,17 +718,61 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 #define PREFETCH_AHEAD 4
 #endif
 
+/* The last VID classify_own_tagged found allowed and a member for: a
+ * burst from a trunk mostly carries one VID (or a few), so the others
+ * cost a compare. */
+struct vid_memo {
+	uint16_t vid; /* UINT16_MAX = none (a VID has 12 bits; 0 is never
+		       * remembered: a priority tag is the general case's) */
+	uint16_t member;
+	uint16_t bd;
+};
+
+/* A frame with one tag of the port's own TPID (the caller checked that
+ * and the source MAC) on a trunk-like port: classified as
+ * vlan_port_classify and classify_frame would, or false for them to
+ * decide. */
+static inline bool classify_own_tagged(const struct vswitch_port *port,
+				       const struct vswitch_member *members,
+				       const uint8_t *data, uint16_t length,
+				       struct vid_memo *memo,
+				       struct classification *c)
+{
+	if (length < 18 || vlan_is_tpid(vlan_read16(data + 16)))
+		return false;
+	uint16_t tci = vlan_read16(data + 14);
+	uint16_t vid = vlan_tci_vid(tci);
+	if (unlikely(vid != memo->vid)) {
+		if (!vid || !vlan_port_allows(&port->vlan, vid) ||
+		    !port->vid_member[vid])
+			return false;
+		memo->vid = vid;
+		memo->member = port->vid_member[vid];
+		memo->bd = members[memo->member].bd;
+	}
+	c->member = memo->member;
+	c->bd = memo->bd;
+	c->vlan = (struct vlan_classification){
+		.verdict = VLAN_OK,
+		.pcp = vlan_tci_pcp(tci),
+		.dei = vlan_tci_dei(tci),
+		.tags_to_strip = 1,
+		.vid = vid };
+	return true;
+}
+
 /* One pass classifies each frame and asks the flow cache. A frame the
  * cache answers, with nothing before it left waiting, is switched at once
  * (switching frames one at a time in order is then what happens); from
  * the first miss on, frames wait for switch_deferred, which looks the
  * misses up in bulk and switches them all in order. Counters are summed
- * in runs (locals) and written once per run. Inlined twice, so that the
- * underlay port's pass and the others' each test nothing of the other. */
+ * in runs (locals) and written once per run. Inlined three times (the
+ * underlay port, ports with a VLAN mode, the others), so that each tests
+ * nothing of the others' cases per frame. */
 static inline __attribute__((always_inline)) void
 process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	      uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,
-	      const bool underlay)
+	      const bool underlay, const bool vlan_mode)
 {
 	const struct vswitch_port *port = &table->ports[in_port];
 	const struct vswitch_member *members = table->members;
@@ -669,10 +780,30 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	struct flow_cache_entry *cache = ctx->flow_cache;
 	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
 			 UINT64_C(1) << 63;
-	/* Untagged frames of a port without a VLAN mode: the common case,
-	 * classified here without the general classifier. */
-	uint16_t untagged_member = port->vlan_mode ? 0 : port->untagged_member;
+	/* The common cases are classified here without the general
+	 * classifier (classify_frame), to the same result: untagged frames
+	 * of a port that gives them a member (without a VLAN mode its
+	 * untagged member; with one but trunk, its VID's member, at the
+	 * port's PCP), and on a trunk-like port (trunk, native-*) frames
+	 * with one tag of the port's own TPID, an allowed VID and no tag
+	 * inside. */
+	uint16_t untagged_member = 0, own_tpid = 0;
+	struct vlan_classification untagged_vlan = { .verdict = VLAN_OK };
+	const uint16_t *vid_member = port->vid_member;
+	if (!vlan_mode) {
+		untagged_member = port->untagged_member;
+	} else if (vid_member) {
+		if (port->vlan.mode != VLAN_PORT_trunk) {
+			untagged_member = vid_member[port->vlan.vid];
+			untagged_vlan.vid = port->vlan.vid;
+			untagged_vlan.pcp = port->vlan.pcp;
+		}
+		if (port->vlan.mode != VLAN_PORT_access &&
+		    port->vlan.mode != VLAN_PORT_tunnel)
+			own_tpid = port->vlan.tpid;
+	}
 	uint16_t untagged_bd = members[untagged_member].bd;
+	struct vid_memo memo = { UINT16_MAX, 0, 0 };
 	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
 	struct deferred d;
 	d.k = 0;
@@ -696,13 +827,17 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 			const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 			uint16_t length = rte_pktmbuf_data_len(m);
 			uint64_t source_mac = frame_source_mac(data);
+			uint16_t type = vlan_read16(data + 12);
+			bool source_ok = !(source_mac & MAC_GROUP_BIT) && source_mac;
 			if (likely(untagged_member && length >= RTE_ETHER_HDR_LEN &&
-				   !vlan_is_tpid(vlan_read16(data + 12)) &&
-				   !(source_mac & MAC_GROUP_BIT) && source_mac)) {
+				   !vlan_is_tpid(type) && source_ok)) {
 				c.member = untagged_member;
 				c.bd = untagged_bd;
-				c.vlan = (struct vlan_classification){
-					.verdict = VLAN_OK };
+				c.vlan = untagged_vlan;
+			} else if (own_tpid && type == own_tpid && source_ok &&
+				   classify_own_tagged(port, members, data, length,
+						       &memo, &c)) {
+				/* classified */
 			} else {
 				classify_frame(table, port, data, length, &c);
 				if (unlikely(!c.member)) {
@@ -726,9 +861,16 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 				out_member = e->out_member;
 		}
 		if (likely(out_member && d.k == 0)) {
-			if (likely(e->plain)) {
+			uint8_t action = e->action;
+			if (likely(action == FLOW_CACHE_plain)) {
 				unicast_run_add(counters, &runs.unicast, c.bd);
 				tx_run_queue(ctx, table, &runs.tx, out_member, m);
+				continue;
+			}
+			if (likely(action != FLOW_CACHE_general)) {
+				unicast_run_add(counters, &runs.unicast, c.bd);
+				flow_cache_emit(ctx, table, &runs.tx, action,
+						&members[out_member], m, &c.vlan);
 				continue;
 			}
 			const struct vswitch_member *in = &members[c.member];
@@ -774,7 +916,9 @@ void vswitch_process(struct vswitch_context *ctx,
 		     struct rte_mbuf **pkts, uint16_t n)
 {
 	if (unlikely(table->vxlan && in_port == table->underlay_port))
-		process_burst(ctx, table, in_port, pkts, n, true);
+		process_burst(ctx, table, in_port, pkts, n, true, false);
+	else if (table->ports[in_port].vlan_mode)
+		process_burst(ctx, table, in_port, pkts, n, false, true);
 	else
-		process_burst(ctx, table, in_port, pkts, n, false);
+		process_burst(ctx, table, in_port, pkts, n, false, false);
 }

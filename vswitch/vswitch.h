@@ -535,8 +535,8 @@ struct vswitch_punt {
 /* A worker's exact-match cache of forwarding decisions, as OVS's EMC:
  * (source key, destination key, input member, inner tags, tag stripped)
  * -> output member, for unicast frames whose source needed no learning,
- * and whether that is all there is to do (`plain`: no policer on the way,
- * the frame leaves as it came). An entry is
+ * and what leaving through it takes (`action`: the cases with no policer
+ * on the way get a short path of their own). An entry is
  * valid while its stamp equals the burst's: the table version and the
  * FDB's epoch (fdb_epoch), so any change that could alter the decision
  * (a move, a flush, the clock, a new table) retires every entry at once.
@@ -548,7 +548,23 @@ struct flow_cache_entry {
 	uint64_t stamp;       /* 0 = empty */
 	uint32_t input;       /* flow_cache_input() */
 	uint16_t out_member;
-	bool plain;
+	uint8_t action;       /* enum flow_cache_action */
+};
+
+/* _(name, "what a hit does with the frame") */
+#define foreach_flow_cache_action                                              \
+	_(plain, "queue it as it came")                                        \
+	_(push, "push the output member's tag")                                \
+	_(pop, "strip its tag")                                                \
+	_(retag, "rewrite its tag to the output member's")                     \
+	_(encap, "put the output tunnel's outer headers in front")            \
+	_(general, "everything else: policers, tags and tunnels together")
+
+enum flow_cache_action {
+#define _(name, text) FLOW_CACHE_##name,
+	foreach_flow_cache_action
+#undef _
+	FLOW_CACHE_ACTION_MAX
 };
 
 struct vswitch_context {
