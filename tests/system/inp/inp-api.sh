@@ -10,14 +10,14 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
 inp_init api
-tap_plan 46
+tap_plan 47
 
 EXAMPLES="$LOOM_SOURCE_DIR/control/examples"
 inp_substrate 12 --seed 7 >"$INP_TMP/substrate.yaml"
 tap_check "loom-inp starts on 127.0.0.1 port 0 with a fresh store" \
 	inp_start "$INP_TMP/substrate.yaml"
 if [ -z "$INP_PID" ]; then
-	while [ "$SYS_TAP_COUNT" -lt 46 ]; do tap_not_ok "no daemon"; done
+	while [ "$SYS_TAP_COUNT" -lt 47 ]; do tap_not_ok "no daemon"; done
 	exit 1
 fi
 
@@ -203,6 +203,19 @@ console_info() {
 	refused 4 not_found ctl_as "$A" --json console keep nosuch
 }
 tap_check "console --json: the namespace and its ip netns exec command; unknown node 404" console_info
+
+geni_rspec() {
+	local rspec="$LOOM_SOURCE_DIR/tests/data/rspec/gram-controller-4-node-diamond.xml"
+	[ -f "$rspec" ] || { echo "no $rspec"; return 1; }
+	expect_exit 0 ctl_as "$A" --json create --name geni "$rspec" || return 1
+	[ "$(json_get 'j["name"]' <"$INP_TMP/last.out")" = geni ] || return 1
+	ctl_as "$A" describe --rspec geni >"$INP_TMP/manifest.xml" || return 1
+	grep -q 'type="manifest"' "$INP_TMP/manifest.xml" &&
+		grep -q 'http://www.geni.net/resources/rspec/3' "$INP_TMP/manifest.xml" || {
+		head -n 5 "$INP_TMP/manifest.xml"; return 1; }
+	ctl_as "$A" delete geni >/dev/null
+}
+tap_check "a GENI RSpec v3 request: create --name geni, describe --rspec is a GENI manifest" geni_rspec
 
 create_wait() {
 	local out
