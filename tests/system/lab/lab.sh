@@ -29,7 +29,7 @@ if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
 	echo "1..0 # SKIP python3-yaml is not installed"
 	exit 0
 fi
-tap_plan 16
+tap_plan 17
 
 : "${LOOM_SOURCE_DIR:=$(dirname "$0")/../../..}"
 LAB=$SYS_PREFIX
@@ -252,6 +252,41 @@ isolation() {
 	in_host h1 ip address del 198.18.22.9/24 dev eth0
 }
 tap_check "isolation: h1 (VNet 1) cannot reach h4 (VNet 2)" isolation
+
+# lab.py link: a cut wire is seen by both switches (their wan0 goes
+# down) and VNet 2 stops; restored, it comes back.
+port_link() { # NODE PORT: "up" or "down" as the switch reports it
+	/usr/bin/python3 "$LAB_PY" status --dir "$LAB_DIR" --json |
+		/usr/bin/python3 -c '
+import json, sys
+print(json.load(sys.stdin)[sys.argv[1]]["ports"].get(sys.argv[2]))' "$1" "$2"
+}
+wait_port() { # NODE PORT STATE
+	local tries=0
+	while [ $tries -lt 50 ]; do
+		[ "$(port_link "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	echo "$1 $2: $(port_link "$1" "$2"), not $3"
+	return 1
+}
+cut_and_restore() {
+	/usr/bin/python3 "$LAB_PY" link --dir "$LAB_DIR" lyon--marseille down ||
+		return 1
+	wait_port lyon wan0 down && wait_port marseille wan0 down || return 1
+	if in_host h3 ping -c 2 -i 0.2 -W 1 198.18.22.2; then
+		echo "VNet 2 still works over a cut wire"
+		return 1
+	fi
+	/usr/bin/python3 "$LAB_PY" link --dir "$LAB_DIR" lyon--marseille up ||
+		return 1
+	wait_port lyon wan0 up && wait_port marseille wan0 up || return 1
+	in_host h3 ping -c 1 -W 3 198.18.22.2 >/dev/null
+	in_host h3 ping -c 3 -i 0.2 -W 2 198.18.22.2
+}
+tap_check "lab.py link lyon--marseille down: both wan0 ports down, VNet 2 cut; up: back" \
+	cut_and_restore
 
 # Down: everything with the lab's prefix goes.
 leftovers() {
