@@ -813,6 +813,74 @@ static void test_tls(void **state)
 	unlink(command);
 }
 
+/* A node marked down: the VNet pinned to it cannot move, so it fails with
+ * the reason and gives back everything; the node marked up is usable. */
+static void test_failure_releases(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	static const char pinned[] =
+		"<vnet xmlns=\"urn:loom:vnet:1\" name=\"pinned\">\n"
+		"  <node id=\"a\" cpu=\"1\"><placement>"
+		"<substrate-node id=\"lyon-1\"/></placement>"
+		"<interface id=\"a:0\"/></node>\n"
+		"  <node id=\"b\" cpu=\"1\"><placement>"
+		"<substrate-node id=\"lab\"/></placement>"
+		"<interface id=\"b:0\"/></node>\n"
+		"  <link id=\"ab\" capacity=\"1000\"><endpoint interface=\"a:0\"/>"
+		"<endpoint interface=\"b:0\"/></link>\n"
+		"</vnet>\n";
+	struct response response =
+		http_text(fixture, "POST", "/v1/vnets", alice, pinned);
+	assert_int_equal(response.status, 201);
+	json_decref(response.body);
+
+	response = http_text(fixture, "POST", "/v1/substrate/nodes/lab",
+			     fixture->operator_token, "{\"state\": \"down\"}");
+	assert_int_equal(response.status, 200);
+	json_decref(response.body);
+	response = http_text(fixture, "GET", "/v1/vnets/pinned", alice, NULL);
+	assert_string_equal(
+		json_string_value(json_object_get(response.body, "state")),
+		"failed");
+	json_t *sliver = json_array_get(json_object_get(response.body, "slivers"),
+					0);
+	assert_string_equal(
+		json_string_value(json_object_get(sliver, "allocation")),
+		"unallocated");
+	assert_non_null(strstr(json_string_value(json_object_get(sliver, "error")),
+			       "down"));
+	json_decref(response.body);
+
+	/* Nothing held any more. */
+	response = http_text(fixture, "GET", "/v1/substrate",
+			     fixture->operator_token, NULL);
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(response.body, "nodes"), i, item)
+		assert_true(json_real_value(json_object_get(item, "cpu_used")) ==
+			    0);
+	json_array_foreach(json_object_get(response.body, "links"), i, item)
+		assert_int_equal(json_integer_value(json_object_get(
+					 item, "tags_used")),
+				 0);
+	json_decref(response.body);
+
+	/* Up again: a new VNet may use it; the failed one can be deleted. */
+	response = http_text(fixture, "POST", "/v1/substrate/nodes/lab",
+			     fixture->operator_token, "{\"state\": \"up\"}");
+	assert_int_equal(response.status, 200);
+	json_decref(response.body);
+	response = http_text(fixture, "DELETE", "/v1/vnets/pinned", alice,
+			     NULL);
+	assert_int_equal(response.status, 200);
+	json_decref(response.body);
+	response = http_text(fixture, "POST", "/v1/vnets", alice, pinned);
+	assert_int_equal(response.status, 201);
+	json_decref(response.body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -833,6 +901,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_operator_views, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_releases, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
