@@ -237,6 +237,18 @@ def links_table(text):
     return "\n".join(lines[start:])
 
 
+def usage(substrate):
+    """One line: what the VNets hold of the substrate."""
+    cpu = sum(n["cpu_used"] for n in substrate["nodes"])
+    total = sum(n["cpu"] for n in substrate["nodes"])
+    links = [f"{l['id']} {l['bandwidth_used_kbps']} kbit/s "
+             f"{l['tags_used']} tag{'s' if l['tags_used'] != 1 else ''}"
+             for l in substrate["links"]
+             if l["bandwidth_used_kbps"] or l["tags_used"]]
+    return (f"in use: CPU {cpu:g} of {total:g}; " +
+            ("; ".join(links) if links else "no link"))
+
+
 def placements(text):
     """`loomctl describe`'s lines that say where things went."""
     return "\n".join(line for line in text.splitlines()
@@ -449,6 +461,8 @@ class Demo:
             raise Stop("the VNets did not become ready")
         self.vnets = {"sp1": {"id": sp1["id"], "name": "alpha"},
                       "sp2": {"id": sp2["id"], "name": "beta"}}
+        if show:
+            r.detail(usage(self.operator.call("GET", "/v1/substrate")[1]))
         for tenant in self.vnets:
             self.vnets[tenant]["manifest"] = self.wait_manifest(tenant)
 
@@ -622,6 +636,7 @@ class Demo:
             time.sleep(0.2)
         shown = self.ctl["operator"]("substrate", "show")
         r.command(shown.args, links_table(shown.stdout))
+        r.detail(usage(substrate))
         r.check("no CPU, bandwidth or tag in use on any node or link",
                 not any(used), used)
         refused = [line for line in open(os.path.join(
