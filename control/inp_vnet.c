@@ -419,10 +419,11 @@ static int plan_hosts(struct inp_server *server, struct plan *plan,
 			memcpy(out->mac, interface->mac, 6);
 			out->address_count = interface->address_count;
 			out->addresses = &host->addresses[next_address];
-			memcpy(&host->addresses[next_address],
-			       interface->addresses,
-			       interface->address_count *
-				       sizeof(*interface->addresses));
+			if (interface->address_count)
+				memcpy(&host->addresses[next_address],
+				       interface->addresses,
+				       interface->address_count *
+					       sizeof(*interface->addresses));
 			next_address += interface->address_count;
 			out->mtu = vnet->links[interface->link].mtu;
 		}
