@@ -262,16 +262,26 @@ static struct reply tenants_get(struct inp_server *server)
 	return reply_json(200, json_pack("{s:o}", "tenants", list));
 }
 
+/* The tenant called name, or false with the reply to give. */
+static bool tenant_get(struct inp_server *server, const char *name,
+		       struct inp_tenant *tenant, struct reply *reply)
+{
+	int rc = tenant_find(server, name, tenant);
+	if (rc < 0)
+		*reply = reply_store_error(server->store);
+	else if (rc > 0)
+		*reply = reply_error(404, "not_found", "no tenant '%s'", name);
+	return rc == 0;
+}
+
 static struct reply tenants_delete(struct inp_server *server,
 				   const struct inp_tenant *caller,
 				   const char *name)
 {
 	struct inp_tenant tenant;
-	int rc = tenant_find(server, name, &tenant);
-	if (rc < 0)
-		return reply_store_error(server->store);
-	if (rc > 0)
-		return reply_error(404, "not_found", "no tenant '%s'", name);
+	struct reply reply;
+	if (!tenant_get(server, name, &tenant, &reply))
+		return reply;
 	if (tenant.id == caller->id)
 		return reply_error(400, "bad_request",
 				   "the operator cannot remove itself");
@@ -285,17 +295,65 @@ static struct reply tenant_token_post(struct inp_server *server,
 				      const char *name)
 {
 	struct inp_tenant tenant;
-	int rc = tenant_find(server, name, &tenant);
-	if (rc < 0)
-		return reply_store_error(server->store);
-	if (rc > 0)
-		return reply_error(404, "not_found", "no tenant '%s'", name);
+	struct reply reply;
+	if (!tenant_get(server, name, &tenant, &reply))
+		return reply;
 	int64_t token_id;
 	char token[INP_TOKEN_SIZE];
 	if (inp_store_token_create(server->store, tenant.id, token, &token_id))
 		return reply_store_error(server->store);
 	return reply_json(201, json_pack("{s:s, s:I}", "token", token,
 					 "token_id", (json_int_t)token_id));
+}
+
+static int tenant_collect(void *context, const struct inp_tenant *tenant)
+{
+	return json_array_append_new(context,
+				     json_pack("[I, s]", (json_int_t)tenant->id,
+					       tenant->name)) ?
+		       1 :
+		       0;
+}
+
+static int vnet_collect(void *context, const struct inp_vnet *vnet)
+{
+	return json_array_append_new(context, json_integer(vnet->id)) ? 1 : 0;
+}
+
+json_t *inp_live_vnets(struct inp_server *server)
+{
+	json_t *tenants = json_array(), *ids = json_array();
+	json_t *out = json_array();
+	bool failed = inp_store_tenant_list(server->store, tenant_collect,
+					    tenants) < 0;
+	size_t i, j;
+	json_t *tenant, *id;
+	json_array_foreach(tenants, i, tenant)
+	{
+		json_array_clear(ids);
+		json_int_t tenant_id = json_integer_value(json_array_get(tenant, 0));
+		failed |= inp_store_vnet_list(server->store, tenant_id, false,
+					      vnet_collect, ids) < 0;
+		json_array_foreach(ids, j, id)
+			json_array_append_new(
+				out, json_pack("[I, I, O]", tenant_id,
+					       json_integer_value(id),
+					       json_array_get(tenant, 1)));
+	}
+	json_decref(tenants);
+	json_decref(ids);
+	if (failed) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+json_t *sliver_placement(const struct inp_sliver *sliver)
+{
+	return sliver && sliver->placement ?
+		       json_loads(sliver->placement, 0, NULL) :
+		       NULL;
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -608,8 +666,8 @@ static int operator_ensure(struct inp_server *server, const char *token_file,
 	return 0;
 }
 
-/* A PEM file into a NUL-terminated buffer (libmicrohttpd wants memory). */
-static char *file_read(const char *path, char *err, size_t err_size)
+/* PEM files, the SVG: libmicrohttpd and the replies want memory. */
+char *inp_file_read(const char *path, char *err, size_t err_size)
 {
 	FILE *stream = fopen(path, "r");
 	if (!stream) {
@@ -751,9 +809,9 @@ struct inp_server *inp_server_start(const struct inp_config *config,
 			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
 	if (config->tls_certificate[0]) {
 		server->tls_certificate =
-			file_read(config->tls_certificate, err, err_size);
+			inp_file_read(config->tls_certificate, err, err_size);
 		server->tls_key = server->tls_certificate ?
-					  file_read(config->tls_key, err,
+					  inp_file_read(config->tls_key, err,
 						    err_size) :
 					  NULL;
 		if (!server->tls_key)

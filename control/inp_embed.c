@@ -311,37 +311,15 @@ out:
 	inp_vnet_free(&record);
 }
 
-static int tenant_collect(void *context, const struct inp_tenant *tenant)
-{
-	return json_array_append_new(context, json_integer(tenant->id)) ? 1 :
-									     0;
-}
-
-static int vnet_collect(void *context, const struct inp_vnet *vnet)
-{
-	return json_array_append_new(context, json_integer(vnet->id)) ? 1 : 0;
-}
-
 void vnets_reembed(struct inp_server *server)
 {
-	json_t *tenants = json_array();
-	json_t *vnets = json_array();
-	inp_store_tenant_list(server->store, tenant_collect, tenants);
+	json_t *live = inp_live_vnets(server);
 	size_t i;
-	json_t *tenant;
-	json_array_foreach(tenants, i, tenant)
-	{
-		json_array_clear(vnets);
-		inp_store_vnet_list(server->store, json_integer_value(tenant),
-				    false, vnet_collect, vnets);
-		size_t j;
-		json_t *id;
-		json_array_foreach(vnets, j, id)
-			vnet_reembed(server, json_integer_value(tenant),
-				     json_integer_value(id));
-	}
-	json_decref(tenants);
-	json_decref(vnets);
+	json_t *item;
+	json_array_foreach(live, i, item)
+		vnet_reembed(server, json_integer_value(json_array_get(item, 0)),
+			     json_integer_value(json_array_get(item, 1)));
+	json_decref(live);
 }
 
 void inp_port_report(struct inp_server *server, const bool *link_port_down)

@@ -235,24 +235,7 @@ struct picture {
 	struct inp_server *server;
 	FILE *dot;
 	uint32_t vnet_index;
-	json_t *tenants; /* tenant ids, to walk their VNets */
 };
-
-static int picture_tenant(void *context, const struct inp_tenant *tenant)
-{
-	struct picture *picture = context;
-	return json_array_append_new(
-		       picture->tenants,
-		       json_pack("[I, s]", (json_int_t)tenant->id,
-				 tenant->name)) ?
-		       1 :
-		       0;
-}
-
-static int picture_collect(void *context, const struct inp_vnet *vnet)
-{
-	return json_array_append_new(context, json_integer(vnet->id)) ? 1 : 0;
-}
 
 /* One VNet: its virtual nodes as small boxes next to their substrate
  * nodes, its hops as coloured edges labelled with their tags. */
@@ -266,10 +249,7 @@ static void picture_vnet(struct picture *picture, const char *tenant,
 	FILE *dot = picture->dot;
 	for (uint32_t s = 0; s < vnet->sliver_count; s++) {
 		const struct inp_sliver *sliver = &vnet->slivers[s];
-		json_t *placement =
-			sliver->placement ?
-				json_loads(sliver->placement, 0, NULL) :
-				NULL;
+		json_t *placement = sliver_placement(sliver);
 		if (sliver->kind == INP_SLIVER_NODE) {
 			const char *host = json_string_value(
 				json_object_get(placement, "substrate_node"));
@@ -309,26 +289,6 @@ static void picture_vnet(struct picture *picture, const char *tenant,
 	}
 }
 
-static char *file_slurp(const char *path)
-{
-	FILE *stream = fopen(path, "r");
-	if (!stream)
-		return NULL;
-	char *text = NULL;
-	size_t size = 0;
-	FILE *memory = open_memstream(&text, &size);
-	char buffer[8192];
-	size_t n;
-	while (memory && (n = fread(buffer, 1, sizeof(buffer), stream)) > 0)
-		fwrite(buffer, 1, n, memory);
-	fclose(stream);
-	if (!memory || fclose(memory)) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
 /* Graphviz's `dot` renders input into output; 0 on success. */
 static int graphviz_run(const char *input, const char *output)
 {
@@ -362,9 +322,7 @@ struct reply substrate_svg(struct inp_server *server)
 	char output[sizeof(input) + 4];
 	snprintf(output, sizeof(output), "%.*s.svg",
 		 (int)(sizeof(input) - 5), input);
-	struct picture picture = { .server = server,
-				   .dot = fdopen(fd, "w"),
-				   .tenants = json_array() };
+	struct picture picture = { .server = server, .dot = fdopen(fd, "w") };
 	FILE *dot = picture.dot;
 	fprintf(dot,
 		"graph substrate {\n  label=\"%s: substrate use and every "
@@ -404,37 +362,29 @@ struct reply substrate_svg(struct inp_server *server)
 			u * 100);
 	}
 	usage_free(&usage);
-	inp_store_tenant_list(server->store, picture_tenant, &picture);
+	json_t *live = inp_live_vnets(server);
 	size_t i;
-	json_t *tenant;
-	json_array_foreach(picture.tenants, i, tenant)
+	json_t *item;
+	json_array_foreach(live, i, item)
 	{
-		int64_t tenant_id = json_integer_value(json_array_get(tenant, 0));
-		json_t *ids = json_array();
-		inp_store_vnet_list(server->store, tenant_id, false,
-				    picture_collect, ids);
-		size_t j;
-		json_t *id;
-		json_array_foreach(ids, j, id)
-		{
-			struct inp_vnet vnet;
-			if (inp_store_vnet_get(server->store, tenant_id,
-					       json_integer_value(id),
-					       &vnet) == 0) {
-				picture_vnet(&picture,
-					     json_string_value(
-						     json_array_get(tenant, 1)),
-					     &vnet);
-				inp_vnet_free(&vnet);
-			}
+		struct inp_vnet vnet;
+		if (inp_store_vnet_get(server->store,
+				       json_integer_value(json_array_get(item, 0)),
+				       json_integer_value(json_array_get(item, 1)),
+				       &vnet) == 0) {
+			picture_vnet(&picture,
+				     json_string_value(json_array_get(item, 2)),
+				     &vnet);
+			inp_vnet_free(&vnet);
 		}
-		json_decref(ids);
 	}
-	json_decref(picture.tenants);
+	json_decref(live);
 	fprintf(dot, "}\n");
 	fclose(dot);
-	char *svg = graphviz_run(input, output) == 0 ? file_slurp(output) :
-						       NULL;
+	char reason[128];
+	char *svg = graphviz_run(input, output) == 0 ?
+			    inp_file_read(output, reason, sizeof(reason)) :
+			    NULL;
 	unlink(input);
 	unlink(output);
 	if (!svg)

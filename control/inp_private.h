@@ -101,6 +101,14 @@ enum inp_outcome {
 	INP_OUTCOME_COUNT
 };
 
+/* A whole file, NUL-terminated (malloc'd), or NULL with the reason. */
+char *inp_file_read(const char *path, char *err, size_t err_size);
+/* Every live VNet as [tenant id, VNet id, tenant name] (a new array; NULL
+ * when the store fails), by tenant then VNet. */
+json_t *inp_live_vnets(struct inp_server *server);
+/* A sliver's placement as JSON (a new reference), or NULL. */
+json_t *sliver_placement(const struct inp_sliver *sliver);
+
 /* Structured logs: one JSON object per line on stderr, {"time", "level",
  * "event", ...fields}; fields is consumed. */
 void inp_log(const char *level, const char *event, json_t *fields);

@@ -63,7 +63,8 @@ struct provisioner {
 	uint64_t generation;
 	bool stale_hosts_checked;
 	bool *link_port_down; /* per substrate link, as last reported */
-	uint8_t *link_port_down_passes; /* passes in a row seen down */
+	uint64_t *link_port_down_since; /* ms (monotonic) first seen down
+					 * in this run of downs, 0: up */
 };
 
 static bool plan_touches(const struct plan *plan, uint32_t node)
@@ -663,11 +664,21 @@ static bool port_listed(const json_t *names, const char *name)
 }
 
 /* The links whose port at either end its switch reports without link
- * (under lock). Only this thread writes link_port_down, so it may be
- * read without the lock after. Returns true when it changed. */
+ * for a second (under lock). Only this thread writes link_port_down, so
+ * it may be read without the lock after. Returns true when it changed. */
+#define PORT_DOWN_SETTLE_MS 1000
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 static bool links_port_down_update(struct provisioner *p)
 {
 	const struct substrate *substrate = p->server->substrate;
+	uint64_t now_ms = monotonic_ms();
 	bool changed = false;
 	for (uint32_t l = 0; l < substrate->link_count; l++) {
 		const struct substrate_link *link = &substrate->links[l];
@@ -681,12 +692,15 @@ static bool links_port_down_update(struct provisioner *p)
 				port_listed(names,
 					    node->ports[link->ends[e].port].name);
 		}
-		/* Down in two passes in a row: a link that is still coming
-		 * up (the kernel settles a veth's state within a second)
-		 * is not a failure. */
-		uint8_t *passes = &p->link_port_down_passes[l];
-		*passes = down ? (uint8_t)(*passes < 2 ? *passes + 1 : 2) : 0;
-		down = *passes >= 2;
+		/* Down for a second: a link that is still coming up (the
+		 * kernel settles a veth's state within a second) is not a
+		 * failure. */
+		uint64_t *since = &p->link_port_down_since[l];
+		if (!down)
+			*since = 0;
+		else if (!*since)
+			*since = now_ms;
+		down = down && now_ms - *since >= PORT_DOWN_SETTLE_MS;
 		changed |= down != p->link_port_down[l];
 		p->link_port_down[l] = down;
 	}
@@ -843,8 +857,9 @@ struct provisioner *provisioner_start(struct inp_server *server, char *err,
 	p->switches = calloc(p->node_count + 1, sizeof(*p->switches));
 	p->link_port_down =
 		calloc(substrate->link_count + 1, sizeof(*p->link_port_down));
-	p->link_port_down_passes = calloc(substrate->link_count + 1, 1);
-	if (!p->switches || !p->link_port_down || !p->link_port_down_passes) {
+	p->link_port_down_since = calloc(substrate->link_count + 1,
+					 sizeof(*p->link_port_down_since));
+	if (!p->switches || !p->link_port_down || !p->link_port_down_since) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -906,7 +921,7 @@ void provisioner_stop(struct provisioner *p)
 	}
 	free(p->switches);
 	free(p->link_port_down);
-	free(p->link_port_down_passes);
+	free(p->link_port_down_since);
 	inp_store_close(p->store);
 	pthread_cond_destroy(&p->wake);
 	pthread_cond_destroy(&p->settled);

@@ -193,10 +193,7 @@ int mapping_from_record(const struct substrate *substrate,
 	for (uint32_t v = 0; v < vnet->node_count; v++) {
 		const struct inp_sliver *sliver = sliver_find(
 			record, INP_SLIVER_NODE, vnet->nodes[v].id);
-		json_t *placement = sliver && sliver->placement ?
-					    json_loads(sliver->placement, 0,
-						       NULL) :
-					    NULL;
+		json_t *placement = sliver_placement(sliver);
 		const char *id = json_string_value(
 			json_object_get(placement, "substrate_node"));
 		int index = id ? substrate_node_lookup(substrate, id) : -1;
@@ -212,10 +209,7 @@ int mapping_from_record(const struct substrate *substrate,
 	for (uint32_t l = 0; l < vnet->link_count; l++) {
 		const struct inp_sliver *sliver = sliver_find(
 			record, INP_SLIVER_LINK, vnet->links[l].id);
-		json_t *placement = sliver && sliver->placement ?
-					    json_loads(sliver->placement, 0,
-						       NULL) :
-					    NULL;
+		json_t *placement = sliver_placement(sliver);
 		json_t *flows = json_object_get(placement, "flows");
 		if (!json_is_array(flows)) {
 			json_decref(placement);
@@ -654,10 +648,7 @@ static json_t *status_json(const struct inp_vnet *vnet)
 	json_t *slivers = json_array();
 	for (uint32_t s = 0; s < vnet->sliver_count; s++) {
 		const struct inp_sliver *sliver = &vnet->slivers[s];
-		json_t *placement =
-			sliver->placement ?
-				json_loads(sliver->placement, 0, NULL) :
-				NULL;
+		json_t *placement = sliver_placement(sliver);
 		json_object_del(placement, "flows");
 		json_array_append_new(
 			slivers,
@@ -1042,17 +1033,6 @@ void vnets_expire(struct inp_server *server)
 
 /* ---- restore after a restart ------------------------------------------------- */
 
-static int tenant_collect(void *context, const struct inp_tenant *tenant)
-{
-	return json_array_append_new(context, json_integer(tenant->id)) ? 1 :
-									     0;
-}
-
-static int vnet_collect(void *context, const struct inp_vnet *vnet)
-{
-	return json_array_append_new(context, json_integer(vnet->id)) ? 1 : 0;
-}
-
 /* Compiles and submits the plan of one stored VNet; a VNet that no longer
  * fits the substrate file (a node renamed, say) is logged and left as its
  * slivers say. */
@@ -1085,34 +1065,20 @@ static void vnet_restore_one(struct inp_server *server, int64_t tenant,
 
 int vnets_restore(struct inp_server *server, char *err, size_t err_size)
 {
-	json_t *tenants = json_array();
-	json_t *vnets = json_array();
-	int rc = -1;
-	if (inp_store_tenant_list(server->store, tenant_collect, tenants) < 0)
-		goto out;
-	size_t i;
-	json_t *tenant;
-	json_array_foreach(tenants, i, tenant)
-	{
-		json_array_clear(vnets);
-		if (inp_store_vnet_list(server->store,
-					json_integer_value(tenant), false,
-					vnet_collect, vnets) < 0)
-			goto out;
-		size_t j;
-		json_t *id;
-		json_array_foreach(vnets, j, id)
-			vnet_restore_one(server, json_integer_value(tenant),
-					 json_integer_value(id));
-	}
-	rc = 0;
-out:
-	if (rc)
+	json_t *live = inp_live_vnets(server);
+	if (!live) {
 		snprintf(err, err_size, "store: %s",
 			 inp_store_error(server->store));
-	json_decref(tenants);
-	json_decref(vnets);
-	return rc;
+		return -1;
+	}
+	size_t i;
+	json_t *item;
+	json_array_foreach(live, i, item)
+		vnet_restore_one(server,
+				 json_integer_value(json_array_get(item, 0)),
+				 json_integer_value(json_array_get(item, 1)));
+	json_decref(live);
+	return 0;
 }
 
 /* ---- manifest and console ---------------------------------------------------- */
