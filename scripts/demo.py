@@ -477,6 +477,7 @@ class Demo:
             r.command(described.args, placements(described.stdout) +
                       described.stderr)
         manifests = {t: v["manifest"] for t, v in self.vnets.items()}
+        self.check_rspec_manifest(manifests["sp2"])
         hops = {f"{v['name']}:{link['id']}": len(link["hops"])
                 for t, v in self.vnets.items()
                 for link in manifests[t]["links"]}
@@ -542,6 +543,31 @@ class Demo:
                      ", ".join(cells), indent=8)
         r.check("every switch on each path counted the VNet's packets in "
                 "and out", counted, json.dumps(domains))
+
+    def check_rspec_manifest(self, manifest):
+        """SP 2 speaks GENI: its manifest comes back as a GENI manifest
+        RSpec, each node's component_id naming where it went."""
+        r = self.report
+        described = self.ctl["sp2"]("describe", "--rspec", "beta")
+        placed, kind = {}, None
+        try:
+            root = ElementTree.fromstring(described.stdout)
+            kind = root.get("type")
+            for node in root:
+                if node.tag.endswith("}node"):
+                    placed[node.get("client_id")] = \
+                        (node.get("component_id") or "").split("+")[-1]
+        except ElementTree.ParseError:
+            pass
+        lines = [line.split(" component_manager_id")[0].strip() + " ...>"
+                 for line in described.stdout.splitlines()
+                 if line.strip().startswith("<node ")]
+        r.command(described.args, "\n".join(lines) or described.stderr)
+        want = {n["id"]: n["substrate_node"] for n in manifest["nodes"]}
+        r.check("beta's manifest as a GENI manifest RSpec: each node's "
+                "component_id is where it went",
+                described.returncode == 0 and kind == "manifest" and
+                placed == want, (described.stderr, kind, placed, want))
 
     # -- 4. a link down
 
