@@ -2,6 +2,7 @@
  * (resolved ids and port indexes) into an immutable table for the workers.
  * Nothing here runs on the fast path. */
 #include "vswitch.h"
+#include "vxlan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -206,10 +207,14 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 	for (unsigned id = 1; id <= table->max_member_id; id++) {
 		struct vswitch_member *member = &table->members[id];
 		const struct policer_profile *out = member->policer[POLICER_OUT];
-		if (member->id)
-			member->rewrites = member->egress.push ||
-					   member->kind == VSWITCH_MEMBER_KIND_TUNNEL ||
-					   (out && out->action != POLICER_drop);
+		if (!member->id)
+			continue;
+		member->rewrites = member->egress.push ||
+				   member->kind == VSWITCH_MEMBER_KIND_TUNNEL ||
+				   (out && out->action != POLICER_drop);
+		member->encap = member->kind == VSWITCH_MEMBER_KIND_TUNNEL
+					? vxlan_tunnel_template(table->vxlan, member->id)
+					: NULL;
 	}
 	return table;
 }

@@ -211,13 +211,11 @@ static inline enum police_verdict member_police(struct vswitch_context *ctx,
 
 /* Puts the outer headers of the member's tunnel in front of the frame
  * (head-end replication calls it once per remote VTEP, on a copy). */
-static inline bool tunnel_encap(struct vswitch_context *ctx,
-				const struct vswitch_table *table,
-				const struct vswitch_member *out,
-				struct rte_mbuf *m)
+static inline __attribute__((always_inline)) bool
+tunnel_encap(struct vswitch_context *ctx, const struct vswitch_member *out,
+	     struct rte_mbuf *m)
 {
-	const struct vxlan_encap_template *template =
-		vxlan_tunnel_template(table->vxlan, out->id);
+	const struct vxlan_encap_template *template = out->encap;
 	enum vswitch_drop_reason why = VSWITCH_DROP_vxlan_unresolved;
 	if (likely(template)) {
 		if (unlikely(rte_pktmbuf_headroom(m) < template->length)) {
@@ -240,9 +238,9 @@ static inline bool tunnel_encap(struct vswitch_context *ctx,
 }
 
 static inline __attribute__((always_inline)) void
-member_emit(struct vswitch_context *ctx, const struct vswitch_table *table,
-	    struct tx_run *tx_run, const struct vswitch_member *out,
-	    struct rte_mbuf *m, const struct vlan_classification *in)
+member_emit(struct vswitch_context *ctx, struct tx_run *tx_run,
+	    const struct vswitch_member *out, struct rte_mbuf *m,
+	    const struct vlan_classification *in)
 {
 	enum police_verdict police = POLICE_pass;
 	if (unlikely(out->policer[POLICER_OUT])) {
@@ -265,7 +263,7 @@ member_emit(struct vswitch_context *ctx, const struct vswitch_table *table,
 		else if (moved > 0)
 			rte_pktmbuf_adj(m, VLAN_TAG_BYTES);
 		if (out->kind == VSWITCH_MEMBER_KIND_TUNNEL &&
-		    !tunnel_encap(ctx, table, out, m))
+		    !tunnel_encap(ctx, out, m))
 			return;
 	}
 	/* Marks go on the frame as it leaves (the outer header of a
@@ -328,15 +326,15 @@ static void bd_flood(struct vswitch_context *ctx, struct tx_run *tx_run,
 			ctx->counters->drops[VSWITCH_DROP_flood_copy_failed]++;
 			continue;
 		}
-		member_emit(ctx, table, tx_run, out, copy, vlan);
+		member_emit(ctx, tx_run, out, copy, vlan);
 	}
 	if (original_target) {
-		member_emit(ctx, table, tx_run, original_target, m, vlan);
+		member_emit(ctx, tx_run, original_target, m, vlan);
 		return;
 	}
 	for (unsigned i = 0; i < n_targets; i++)
 		if (egress_unchanged(vlan, targets[i]))
-			member_emit(ctx, table, tx_run, targets[i], m, vlan);
+			member_emit(ctx, tx_run, targets[i], m, vlan);
 }
 
 /* Underlay ARP: requests for our address are answered in place and sent
@@ -377,20 +375,31 @@ static void underlay_arp(struct vswitch_context *ctx,
 /* A frame from the underlay port: decapsulated to its tunnel's member (the
  * mbuf then holds the inner frame only), or handled as underlay traffic.
  * Returns whether c now classifies an inner frame to switch. */
-static bool underlay_input(struct vswitch_context *ctx,
-			   const struct vswitch_table *table, uint16_t in_port,
-			   struct rte_mbuf *m, struct classification *c,
-			   struct tx_run *tx_run)
+/* An underlay frame that is not VXLAN for one of our tunnels: ARP is
+ * answered or learned, the rest dropped by its reason. */
+static __attribute__((noinline)) void
+underlay_other(struct vswitch_context *ctx, const struct vswitch_table *table,
+	       uint16_t in_port, struct rte_mbuf *m,
+	       enum vswitch_drop_reason why, enum vxlan_decap_verdict verdict,
+	       struct tx_run *tx_run)
+{
+	if (verdict == VXLAN_DECAP_arp)
+		underlay_arp(ctx, table, in_port, m, tx_run);
+	else
+		count_drop(ctx, m, why, 0, 0);
+}
+
+static inline __attribute__((always_inline)) bool
+underlay_input(struct vswitch_context *ctx, const struct vswitch_table *table,
+	       uint16_t in_port, struct rte_mbuf *m, struct classification *c,
+	       struct tunnel_memo *memo, struct tx_run *tx_run)
 {
 	struct vxlan_decap_result decap = { 0 };
 	enum vxlan_decap_verdict verdict;
 	classify_underlay(table, rte_pktmbuf_mtod(m, const uint8_t *),
-			  rte_pktmbuf_data_len(m), c, &decap, &verdict);
-	if (!c->member) {
-		if (verdict == VXLAN_DECAP_arp)
-			underlay_arp(ctx, table, in_port, m, tx_run);
-		else
-			count_drop(ctx, m, c->drop, 0, 0);
+			  rte_pktmbuf_data_len(m), c, &decap, &verdict, memo);
+	if (unlikely(!c->member)) {
+		underlay_other(ctx, table, in_port, m, c->drop, verdict, tx_run);
 		return false;
 	}
 	rte_pktmbuf_adj(m, decap.inner_offset);
@@ -475,12 +484,9 @@ static inline void tag_write(uint8_t *at, uint16_t tpid, uint16_t tci)
  * (policers, egress verdicts, tag depth) and with one test left, the
  * headroom of a push. Returns false when the frame was dropped. */
 static inline __attribute__((always_inline)) bool
-flow_cache_emit(struct vswitch_context *ctx,
-				   const struct vswitch_table *table,
-				   struct tx_run *tx_run, uint8_t action,
-				   const struct vswitch_member *out,
-				   struct rte_mbuf *m,
-				   const struct vlan_classification *vlan)
+flow_cache_emit(struct vswitch_context *ctx, struct tx_run *tx_run,
+		uint8_t action, const struct vswitch_member *out,
+		struct rte_mbuf *m, const struct vlan_classification *vlan)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	switch (action) {
@@ -508,7 +514,7 @@ flow_cache_emit(struct vswitch_context *ctx,
 			  vlan_tci(vlan->pcp, vlan->dei, out->egress.vid));
 		break;
 	default: /* encap */
-		if (!tunnel_encap(ctx, table, out, m))
+		if (!tunnel_encap(ctx, out, m))
 			return false;
 		break;
 	}
@@ -616,7 +622,7 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 					 learned_keys[l] == destination_keys[i];
 			if (likely(!stale)) {
 				unicast_run_add(counters, &runs->unicast, bd->id);
-				member_emit(ctx, table, &runs->tx,
+				member_emit(ctx, &runs->tx,
 					    &table->members[d->cached[i]], m,
 					    &c->vlan);
 				continue;
@@ -705,7 +711,7 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 					};
 				}
 				unicast_run_add(counters, &runs->unicast, bd->id);
-				member_emit(ctx, table, &runs->tx, out, m, &c->vlan);
+				member_emit(ctx, &runs->tx, out, m, &c->vlan);
 				continue;
 			}
 		}
@@ -804,6 +810,7 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	}
 	uint16_t untagged_bd = members[untagged_member].bd;
 	struct vid_memo memo = { UINT16_MAX, 0, 0 };
+	struct tunnel_memo tunnel_memo = { 0, 0, 0 };
 	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
 	struct deferred d;
 	d.k = 0;
@@ -819,7 +826,8 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 		rx_bytes += rte_pktmbuf_pkt_len(m);
 		struct classification c;
 		if (underlay) {
-			if (!underlay_input(ctx, table, in_port, m, &c, &runs.tx)) {
+			if (!underlay_input(ctx, table, in_port, m, &c,
+					    &tunnel_memo, &runs.tx)) {
 				dropped++;
 				continue;
 			}
@@ -869,7 +877,7 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 			}
 			if (likely(action != FLOW_CACHE_general)) {
 				unicast_run_add(counters, &runs.unicast, c.bd);
-				flow_cache_emit(ctx, table, &runs.tx, action,
+				flow_cache_emit(ctx, &runs.tx, action,
 						&members[out_member], m, &c.vlan);
 				continue;
 			}
@@ -878,7 +886,7 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 			    !input_police(ctx, in, m, &c))
 				continue;
 			unicast_run_add(counters, &runs.unicast, c.bd);
-			member_emit(ctx, table, &runs.tx, &members[out_member], m,
+			member_emit(ctx, &runs.tx, &members[out_member], m,
 				    &c.vlan);
 			continue;
 		}

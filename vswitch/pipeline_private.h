@@ -181,14 +181,53 @@ static inline enum vswitch_drop_reason arp_drop_reason(enum vxlan_arp_verdict v)
  * classified to that tunnel's member (inner_offset/inner_length say where
  * the inner frame is; the caller strips the rest); anything else is left
  * to the underlay handling (c->member 0, *verdict says what it is). */
+/* The last tunnel a decapsulated frame was looked up to: a burst from the
+ * underlay mostly comes from one remote VTEP and VNI (or a few), so the
+ * others cost a compare instead of a tunnel table probe. */
+struct tunnel_memo {
+	uint64_t addresses; /* outer source << 32 | outer destination; 0 none */
+	uint64_t rest;      /* VNI | UDP port << 24 */
+	uint16_t member;
+};
+
+/* vxlan_decap(), with the lookup remembered in memo (NULL: none). */
+static inline enum vxlan_decap_verdict
+underlay_decap(const struct vxlan_tunnel_table *vxlan, const uint8_t *frame,
+	       uint16_t length, struct vxlan_decap_result *decap,
+	       struct tunnel_memo *memo)
+{
+	if (!memo)
+		return vxlan_decap(vxlan, frame, length, decap);
+	enum vxlan_decap_verdict verdict =
+		vxlan_decap_parse(&vxlan->underlay, frame, length, decap);
+	decap->member = VXLAN_NO_MEMBER;
+	if (unlikely(verdict != VXLAN_DECAP_ok))
+		return verdict;
+	uint64_t addresses = (uint64_t)decap->outer_source << 32 |
+			     decap->outer_destination;
+	uint64_t rest = (uint64_t)(decap->vni & VXLAN_VNI_MAX) |
+			(uint64_t)decap->udp_port << 24;
+	if (unlikely(addresses != memo->addresses || rest != memo->rest)) {
+		uint16_t member = vxlan_tunnel_lookup(
+			vxlan, decap->outer_source, decap->outer_destination,
+			decap->udp_port, decap->vni);
+		if (member == VXLAN_NO_MEMBER)
+			return VXLAN_DECAP_unknown_vtep;
+		*memo = (struct tunnel_memo){ addresses, rest, member };
+	}
+	decap->member = memo->member;
+	return VXLAN_DECAP_ok;
+}
+
 static inline void classify_underlay(const struct vswitch_table *table,
 				     const uint8_t *frame, uint16_t length,
 				     struct classification *c,
 				     struct vxlan_decap_result *decap,
-				     enum vxlan_decap_verdict *verdict)
+				     enum vxlan_decap_verdict *verdict,
+				     struct tunnel_memo *memo)
 {
 	c->member = 0;
-	*verdict = vxlan_decap(table->vxlan, frame, length, decap);
+	*verdict = underlay_decap(table->vxlan, frame, length, decap, memo);
 	if (*verdict != VXLAN_DECAP_ok) {
 		c->drop = vxlan_decap_is_drop(*verdict)
 				  ? vxlan_decap_drop_reason[*verdict]

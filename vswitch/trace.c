@@ -31,7 +31,8 @@ void vswitch_trace_frame(const struct vswitch_table *table,
 	if (table->vxlan && in_port == table->underlay_port) {
 		struct vxlan_decap_result decap = { 0 };
 		enum vxlan_decap_verdict verdict;
-		classify_underlay(table, frame, length, &c, &decap, &verdict);
+		classify_underlay(table, frame, length, &c, &decap, &verdict,
+				  NULL);
 		if (c.member) {
 			frame += decap.inner_offset;
 			length = decap.inner_length;

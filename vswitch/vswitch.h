@@ -414,6 +414,9 @@ struct vswitch_member {
 	struct vlan_egress egress;
 	/* Policers by direction, NULL = none (owned by the table). */
 	const struct policer_profile *policer[POLICER_DIRECTIONS];
+	/* A tunnel's outer headers (in the table's VTEP), NULL for other
+	 * kinds or an unknown tunnel. Computed by vswitch_table_build. */
+	const struct vxlan_encap_template *encap;
 	char name[VSWITCH_NAME_MAX]; /* "port" or "port.vid", for humans */
 };
 
@@ -441,6 +444,7 @@ struct vswitch_port {
 };
 
 struct vxlan_tunnel_table;
+struct vxlan_encap_template;
 
 struct vswitch_table {
 	uint64_t version;
