@@ -427,6 +427,7 @@ static struct datapath_table *build_table(struct loom_switch *sw,
 		spec.ports[p].present = true;
 		spec.ports[p].up = pc && pc->admin_up;
 		spec.ports[p].link_up = port->link.up;
+		spec.ports[p].rx_data_hot = port->rx_data_hot;
 		spec.ports[p].name = port->name;
 		spec.ports[p].vlan = pc && pc->vlan_configured ? &pc->vlan : NULL;
 		table->ports[p].present = true;
@@ -795,6 +796,11 @@ int switch_apply(struct loom_switch *sw, const struct switch_config *desired,
 			}
 			i++;
 		}
+		/* A VTEP on a port being replaced goes with it (the final
+		 * step sets it again if the new state has one). */
+		if (interim.vtep.configured &&
+		    !switch_config_port(&interim, interim.vtep.port))
+			interim.vtep.configured = false;
 		/* BDs with members on those ports lose the members. */
 		for (size_t b = 0; b < interim.n_bds; b++) {
 			struct bd_config *bc = &interim.bds[b];
