@@ -95,6 +95,7 @@ struct switch_port {
 	uint16_t n_rx_queues;
 	uint16_t n_tx_queues;
 	bool control_tx;       /* the last tx queue is the control thread's */
+	bool rx_data_hot;      /* the PMD copies frames in rx (vswitch_port) */
 	rte_spinlock_t tx_lock;
 	struct capture *capture_rx;
 	struct capture *capture_tx;

@@ -95,6 +95,14 @@ int port_open(struct loom_switch *sw, struct switch_port *port,
 		port_unprobe(config->devargs);
 		return -1;
 	}
+	/* PMDs that copy each frame into its mbuf in rx: its bytes are in
+	 * cache when the pipeline reads them. */
+	static const char *const rx_copies[] = { "net_pcap", "net_vhost",
+						 "net_af_packet", "net_tap" };
+	port->rx_data_hot = false;
+	for (size_t i = 0; info.driver_name && i < RTE_DIM(rx_copies); i++)
+		if (!strcmp(info.driver_name, rx_copies[i]))
+			port->rx_data_hot = true;
 	port->device = info.device;
 	snprintf(port->device_name, sizeof(port->device_name), "%s",
 		 rte_dev_name(info.device));

@@ -94,6 +94,7 @@ struct vswitch_table *vswitch_table_build(const struct vswitch_table_spec *spec,
 		port->present = spec->ports[p].present;
 		port->up = spec->ports[p].present && spec->ports[p].up;
 		port->link_up = spec->ports[p].link_up;
+		port->rx_data_hot = spec->ports[p].rx_data_hot;
 		if (spec->ports[p].vlan) {
 			port->vlan_mode = true;
 			port->vlan = *spec->ports[p].vlan;

@@ -809,6 +809,7 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 			own_tpid = port->vlan.tpid;
 	}
 	uint16_t untagged_bd = members[untagged_member].bd;
+	bool prefetch = !port->rx_data_hot;
 	struct vid_memo memo = { UINT16_MAX, 0, 0 };
 	struct tunnel_memo tunnel_memo = { 0, 0, 0 };
 	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
@@ -820,7 +821,7 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		if (i + PREFETCH_AHEAD < n)
+		if (prefetch && i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD],
 						       void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);

@@ -437,6 +437,11 @@ struct vswitch_port {
 	 * ("hybrid"), untagged frames are VID 0 and 802.1Q tags give theirs,
 	 * and a port with no VID members passes every frame to VID 0. */
 	bool vlan_mode;
+	/* The port's PMD writes each frame's bytes during rx (it copies
+	 * them: pcap, vhost, af_packet, tap), so they are in cache already
+	 * and the pipeline does not prefetch them (that costs cycles for
+	 * nothing); a NIC's DMA leaves them cold, and they are prefetched. */
+	bool rx_data_hot;
 	uint16_t untagged_member; /* member id of VID 0, 0 = none */
 	uint16_t *vid_member;  /* [4096] member id per VID, NULL = no VLANs */
 	struct vlan_port vlan; /* when vlan_mode */
@@ -470,6 +475,7 @@ struct vswitch_table_spec {
 		bool present;
 		bool up;
 		bool link_up;
+		bool rx_data_hot;
 		const char *name;
 		const struct vlan_port *vlan; /* NULL: hybrid */
 	} ports[VSWITCH_MAX_PORTS];
