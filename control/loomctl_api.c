@@ -82,6 +82,28 @@ static enum loomctl_exit exit_for_status(long status)
 	return LOOMCTL_EXIT_UNREACHABLE; /* 1xx, 3xx: not this API */
 }
 
+/* The message past a leading "DOCUMENT:LINE: " and "element 'NAME': ",
+ * or the message itself when it does not start so. */
+static const char *skip_position(const char *message, long long line,
+				 const char *element)
+{
+	char marker[64];
+	snprintf(marker, sizeof(marker), ":%lld: ", line);
+	const char *at = strstr(message, marker);
+	if (!at || memchr(message, ' ', (size_t)(at - message)))
+		return message;
+	const char *rest = at + strlen(marker);
+	if (element && *element) {
+		char element_marker[320];
+		int n = snprintf(element_marker, sizeof(element_marker),
+				 "element '%s': ", element);
+		if (n > 0 && (size_t)n < sizeof(element_marker) &&
+		    strncmp(rest, element_marker, (size_t)n) == 0)
+			rest += n;
+	}
+	return *rest ? rest : message;
+}
+
 /* Reports a refusal: the server's error object, else the status and the
  * body's first line. */
 static void report_refusal(const struct loomctl_invocation *call,
@@ -111,9 +133,11 @@ static void report_refusal(const struct loomctl_invocation *call,
 	else if (json_is_integer(line) && json_integer_value(line) > 0)
 		snprintf(where, sizeof(where), "line %lld: ",
 			 (long long)json_integer_value(line));
-	/* The server's message may already start with its own position. */
-	if (where[0] && strstr(message, "line "))
-		where[0] = '\0';
+	/* The server's message may start with its own position,
+	 * "DOCUMENT:LINE: element 'NAME': ": said once is enough. */
+	if (where[0])
+		message = skip_position(message, json_integer_value(line),
+					element);
 	loomctl_fail(what, "%s%s", where, message);
 }
 
