@@ -9,6 +9,7 @@
 #include "golden.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -376,6 +377,48 @@ static void test_failed_port_add_leaks_nothing(void **state)
 	golden_stop(sw);
 }
 
+/* The control plane drops a substrate node's last VXLAN slice: the apply
+ * without the VTEP (its port stays, now an ordinary port) converges, and
+ * the VTEP can come back. */
+static void test_apply_drops_vtep(void **state)
+{
+	struct test_switch *sw = test_switch_create("apply_vtep");
+	*state = sw;
+	golden_start(sw,
+		     "ports:\n"
+		     "  - name: n0\n    devargs: net_null0,no-rx=1\n"
+		     "  - name: wan0\n    devargs: net_null1,no-rx=1\n"
+		     "bridge_domains:\n"
+		     "  - name: v1.L0\n    members:\n"
+		     "      - port: n0\n"
+		     "      - tunnel: 198.18.0.2\n        vni: 10000\n"
+		     "vtep:\n  port: wan0\n  address: 198.18.0.1/15\n");
+	json_t *config = test_switch_call(sw, "show-config", NULL);
+	assert_non_null(config);
+	json_t *without = json_deep_copy(config);
+	json_object_del(without, "vtep");
+	json_array_clear(json_object_get(without, "bridge_domains"));
+	json_t *result = test_switch_callf(sw, "apply", "{s:O}", "config",
+					   without);
+	assert_non_null(result);
+	json_decref(result);
+	json_t *shown = test_switch_call(sw, "show-config", NULL);
+	assert_null(json_object_get(shown, "vtep"));
+	assert_int_equal(json_array_size(json_object_get(shown, "ports")), 2);
+	json_decref(shown);
+	/* And back. */
+	result = test_switch_callf(sw, "apply", "{s:O}", "config", config);
+	assert_non_null(result);
+	json_decref(result);
+	shown = test_switch_call(sw, "show-config", NULL);
+	assert_non_null(json_object_get(shown, "vtep"));
+	json_decref(shown);
+	json_decref(without);
+	json_decref(config);
+	assert_true(test_switch_running(sw));
+	golden_stop(sw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +427,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_invalid_configs, test_switch_teardown),
 		cmocka_unit_test_teardown(test_start_failure, test_switch_teardown),
 		cmocka_unit_test_teardown(test_failed_port_add_leaks_nothing,
+					  test_switch_teardown),
+		cmocka_unit_test_teardown(test_apply_drops_vtep,
 					  test_switch_teardown),
 	};
 	return cmocka_run_group_tests_name("golden datapath control", tests, NULL,
