@@ -6,6 +6,7 @@
  * nothing reserved), a malformed request answered with a structured 400
  * naming the line, and a second tenant unable to see or delete the first
  * one's VNet. Also the configuration loader's defaults and errors. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -881,6 +882,100 @@ static void test_failure_releases(void **state)
 	json_decref(response.body);
 }
 
+/* Concurrent creates never overbook: eight at once for a node with room
+ * for four (CPU 4, one per VNet) give exactly four VNets, each hop with a
+ * tag of its own. */
+struct racer {
+	struct fixture *fixture;
+	const char *token;
+	int index;
+	int status;
+};
+
+static void *racer_main(void *context)
+{
+	struct racer *racer = context;
+	char xml[1024];
+	snprintf(xml, sizeof(xml),
+		 "<vnet xmlns=\"urn:loom:vnet:1\" name=\"race%d\">\n"
+		 "  <node id=\"a\" cpu=\"1\"><placement>"
+		 "<substrate-node id=\"lab\"/></placement>"
+		 "<interface id=\"a:0\"/></node>\n"
+		 "  <node id=\"b\" cpu=\"0.5\"><interface id=\"b:0\"/></node>\n"
+		 "  <link id=\"ab\" capacity=\"1000\"><endpoint interface=\"a:0\"/>"
+		 "<endpoint interface=\"b:0\"/></link>\n"
+		 "</vnet>\n",
+		 racer->index);
+	struct response response = http_text(racer->fixture, "POST",
+					     "/v1/vnets", racer->token, xml);
+	racer->status = response.status;
+	json_decref(response.body);
+	free(response.text);
+	return NULL;
+}
+
+static void test_concurrent_creates(void **state)
+{
+	struct fixture *fixture = *state;
+	char alice[INP_TOKEN_SIZE];
+	tenant_create(fixture, "alice", alice);
+	enum { RACERS = 8 };
+	struct racer racers[RACERS];
+	pthread_t threads[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		racers[i] = (struct racer){ fixture, alice, i, 0 };
+		assert_int_equal(pthread_create(&threads[i], NULL, racer_main,
+						&racers[i]),
+				 0);
+	}
+	int created = 0, refused = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(threads[i], NULL);
+		created += racers[i].status == 201;
+		refused += racers[i].status == 409;
+	}
+	assert_int_equal(created, 4);
+	assert_int_equal(refused, RACERS - 4);
+
+	/* lab's CPU is full, and the tags on its only link are distinct. */
+	struct response response = http_text(fixture, "GET", "/v1/substrate",
+					     fixture->operator_token, NULL);
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(response.body, "nodes"), i, item)
+		if (strcmp(json_string_value(json_object_get(item, "id")),
+			   "lab") == 0)
+			assert_true(json_real_value(json_object_get(
+					    item, "cpu_used")) == 4.0);
+	json_decref(response.body);
+	int tags[RACERS];
+	int tag_count = 0;
+	for (int r = 1; r <= RACERS; r++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/v1/vnets/%d/manifest", r);
+		response = http_text(fixture, "GET", path, alice, NULL);
+		if (response.status == 200) {
+			json_t *hops = json_object_get(
+				json_array_get(json_object_get(response.body,
+							       "links"),
+					       0),
+				"hops");
+			json_array_foreach(hops, i, item)
+				if (strcmp(json_string_value(json_object_get(
+						   item, "substrate_link")),
+					   "lyon-1--lab") == 0)
+					tags[tag_count++] = (int)json_integer_value(
+						json_object_get(item, "tag"));
+		}
+		json_decref(response.body);
+		free(response.text);
+	}
+	assert_int_equal(tag_count, 4);
+	for (int a = 0; a < tag_count; a++)
+		for (int b = a + 1; b < tag_count; b++)
+			assert_int_not_equal(tags[a], tags[b]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +997,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_releases, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_creates, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
