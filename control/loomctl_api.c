@@ -399,33 +399,10 @@ int loomctl_list(const struct loomctl_invocation *call)
 	struct http_reply reply;
 	int result = http_call(call, "list", "GET", "/v1/vnets", NULL, 0, NULL,
 			       &reply);
-	if (result == LOOMCTL_EXIT_OK && call->json) {
+	if (result == LOOMCTL_EXIT_OK && call->json)
 		output_json(reply.json);
-	} else if (result == LOOMCTL_EXIT_OK) {
-		struct output_table *table = output_table_new(
-			5, "ID", "NAME", "STATE", "LEASE END", "CREATED");
-		size_t i;
-		json_t *vnet;
-		json_array_foreach(json_object_get(reply.json, "vnets"), i,
-				   vnet) {
-			char id[32], name[128], state[32], lease[40];
-			char created[40];
-			output_table_row(
-				table,
-				output_value(json_object_get(vnet, "id"), id,
-					     sizeof(id)),
-				output_value(json_object_get(vnet, "name"),
-					     name, sizeof(name)),
-				output_value(json_object_get(vnet, "state"),
-					     state, sizeof(state)),
-				output_time(json_object_get(vnet, "lease_end"),
-					    lease, sizeof(lease)),
-				output_time(json_object_get(vnet, "created"),
-					    created, sizeof(created)));
-		}
-		output_table_print(table, stdout);
-		output_table_free(table);
-	}
+	else if (result == LOOMCTL_EXIT_OK)
+		output_vnets(reply.json);
 	http_reply_free(&reply);
 	return result;
 }
@@ -665,35 +642,10 @@ int loomctl_tenant(const struct loomctl_invocation *call)
 	if (strcmp(action, "list") == 0 && call->argc == 1) {
 		result = http_call(call, what, "GET", "/v1/tenants", NULL, 0,
 				   NULL, &reply);
-		if (result == LOOMCTL_EXIT_OK && call->json) {
+		if (result == LOOMCTL_EXIT_OK && call->json)
 			output_json(reply.json);
-		} else if (result == LOOMCTL_EXIT_OK) {
-			struct output_table *table = output_table_new(
-				4, "ID", "NAME", "ROLE", "CREATED");
-			size_t i;
-			json_t *tenant;
-			json_array_foreach(json_object_get(reply.json,
-							   "tenants"),
-					   i, tenant) {
-				char id[32], name[128], role[16], created[40];
-				output_table_row(
-					table,
-					output_value(json_object_get(tenant,
-								     "id"),
-						     id, sizeof(id)),
-					output_value(json_object_get(tenant,
-								     "name"),
-						     name, sizeof(name)),
-					output_value(json_object_get(tenant,
-								     "role"),
-						     role, sizeof(role)),
-					output_time(json_object_get(tenant,
-								    "created"),
-						    created, sizeof(created)));
-			}
-			output_table_print(table, stdout);
-			output_table_free(table);
-		}
+		else if (result == LOOMCTL_EXIT_OK)
+			output_tenants(reply.json);
 		http_reply_free(&reply);
 		return result;
 	}

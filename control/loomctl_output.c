@@ -141,6 +141,47 @@ void output_json(json_t *value)
 #define FIELD(object, key, buf) output_value(json_object_get(object, key), \
 					     buf, sizeof(buf))
 
+/* list: one line per VNet. */
+void output_vnets(json_t *list)
+{
+	struct output_table *table = output_table_new(
+		5, "ID", "NAME", "STATE", "LEASE END", "CREATED");
+	size_t i;
+	json_t *vnet;
+	json_array_foreach(json_object_get(list, "vnets"), i, vnet) {
+		char id[32], name[128], state[32], lease[40], created[40];
+		output_table_row(
+			table, FIELD(vnet, "id", id), FIELD(vnet, "name", name),
+			FIELD(vnet, "state", state),
+			output_time(json_object_get(vnet, "lease_end"), lease,
+				    sizeof(lease)),
+			output_time(json_object_get(vnet, "created"), created,
+				    sizeof(created)));
+	}
+	output_table_print(table, stdout);
+	output_table_free(table);
+}
+
+/* tenant list: one line per tenant. */
+void output_tenants(json_t *list)
+{
+	struct output_table *table =
+		output_table_new(4, "ID", "NAME", "ROLE", "CREATED");
+	size_t i;
+	json_t *tenant;
+	json_array_foreach(json_object_get(list, "tenants"), i, tenant) {
+		char id[32], name[128], role[16], created[40];
+		output_table_row(
+			table, FIELD(tenant, "id", id),
+			FIELD(tenant, "name", name),
+			FIELD(tenant, "role", role),
+			output_time(json_object_get(tenant, "created"), created,
+				    sizeof(created)));
+	}
+	output_table_print(table, stdout);
+	output_table_free(table);
+}
+
 /* "198.18.1.1/24, fd00::1/64" from a JSON array of strings. */
 static const char *join_strings(json_t *array, char *buf, size_t size)
 {

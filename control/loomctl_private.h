@@ -95,6 +95,8 @@ const char *output_value(json_t *value, char *buf, size_t size);
 void output_json(json_t *value);
 
 /* The human views. */
+void output_vnets(json_t *list);
+void output_tenants(json_t *list);
 void output_status(json_t *status);
 void output_manifest(json_t *manifest);
 void output_mapping(json_t *mapping);
