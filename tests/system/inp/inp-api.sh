@@ -10,14 +10,14 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
 inp_init api
-tap_plan 47
+tap_plan 48
 
 EXAMPLES="$LOOM_SOURCE_DIR/control/examples"
 inp_substrate 12 --seed 7 >"$INP_TMP/substrate.yaml"
 tap_check "loom-inp starts on 127.0.0.1 port 0 with a fresh store" \
 	inp_start "$INP_TMP/substrate.yaml"
 if [ -z "$INP_PID" ]; then
-	while [ "$SYS_TAP_COUNT" -lt 47 ]; do tap_not_ok "no daemon"; done
+	while [ "$SYS_TAP_COUNT" -lt 48 ]; do tap_not_ok "no daemon"; done
 	exit 1
 fi
 
@@ -391,6 +391,40 @@ substrate_unknown() {
 	refused 4 not_found ctl_op --json substrate link nosuch up
 }
 tap_check "substrate node/link that does not exist: 404" substrate_unknown
+
+# ---- the store busy -------------------------------------------------------
+
+store_busy() {
+	local holder got
+	snapshot "$INP_TMP/busy-before" || return 1
+	# Another process holds the store's write lock for 13 s: long past
+	# the daemon's wait for it (two calls below).
+	python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(13)
+db.execute("ROLLBACK")' "$INP_STORE" >"$INP_TMP/holder.out" &
+	holder=$!
+	INP_HELPERS+=("$holder")
+	while ! grep -q locked "$INP_TMP/holder.out" 2>/dev/null; do
+		kill -0 "$holder" 2>/dev/null || { echo "the lock holder failed"; return 1; }
+		sleep 0.05
+	done
+	expect_exit 5 ctl_as "$A" --json create --name busy "$EXAMPLES/point-to-point.xml"
+	local exit_ok=$?
+	got=$(curl -s -o "$INP_TMP/curl.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $A" \
+		-H 'Content-Type: application/xml' --data-binary @"$EXAMPLES/point-to-point.xml" \
+		"$INP_URL/v1/vnets?name=busy2")
+	wait "$holder"
+	snapshot "$INP_TMP/busy-after" || return 1
+	cmp -s "$INP_TMP/busy-before" "$INP_TMP/busy-after" || {
+		echo "the refusal changed something"; diff "$INP_TMP/busy-before" "$INP_TMP/busy-after" | head; return 1; }
+	[ $exit_ok = 0 ] || return 1
+	[ "$got" = 503 ] || { echo "HTTP $got (docs/api.md: 503 store busy): $(cat "$INP_TMP/curl.out")"; return 1; }
+}
+tap_check "store busy (another process holds its lock): 503, loomctl exit 5, nothing reserved" store_busy
 
 # ---- expiry ---------------------------------------------------------------
 

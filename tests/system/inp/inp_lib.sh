@@ -18,6 +18,7 @@ INP_TMP=""
 INP_PID=""
 INP_URL=""
 INP_STARTS=0
+INP_HELPERS=() # other processes a test starts (killed by PID on exit)
 
 inp_init() {
 	LOOM_BUILD_DIR=${LOOM_BUILD_DIR:-$PWD}
@@ -49,6 +50,12 @@ inp_init() {
 }
 
 inp_cleanup() {
+	local pid
+	for pid in "${INP_HELPERS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	INP_HELPERS=()
 	if [ -n "$INP_PID" ]; then
 		kill -KILL "$INP_PID" 2>/dev/null
 		wait "$INP_PID" 2>/dev/null
