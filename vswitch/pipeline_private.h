@@ -185,9 +185,9 @@ static inline enum vswitch_drop_reason arp_drop_reason(enum vxlan_arp_verdict v)
  * underlay mostly comes from one remote VTEP and VNI (or a few), so the
  * others cost a compare instead of a tunnel table probe. */
 struct tunnel_memo {
-	uint64_t addresses; /* outer source << 32 | outer destination; 0 none */
+	uint64_t addresses; /* outer source << 32 | outer destination */
 	uint64_t rest;      /* VNI | UDP port << 24 */
-	uint16_t member;
+	uint16_t member;    /* VXLAN_NO_MEMBER: nothing remembered yet */
 };
 
 /* vxlan_decap(), with the lookup remembered in memo (NULL: none). */
@@ -207,7 +207,8 @@ underlay_decap(const struct vxlan_tunnel_table *vxlan, const uint8_t *frame,
 			     decap->outer_destination;
 	uint64_t rest = (uint64_t)(decap->vni & VXLAN_VNI_MAX) |
 			(uint64_t)decap->udp_port << 24;
-	if (unlikely(addresses != memo->addresses || rest != memo->rest)) {
+	if (unlikely(addresses != memo->addresses || rest != memo->rest ||
+		     memo->member == VXLAN_NO_MEMBER)) {
 		uint16_t member = vxlan_tunnel_lookup(
 			vxlan, decap->outer_source, decap->outer_destination,
 			decap->udp_port, decap->vni);
