@@ -10,14 +10,14 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
 inp_init api
-tap_plan 48
+tap_plan 49
 
 EXAMPLES="$LOOM_SOURCE_DIR/control/examples"
 inp_substrate 12 --seed 7 >"$INP_TMP/substrate.yaml"
 tap_check "loom-inp starts on 127.0.0.1 port 0 with a fresh store" \
 	inp_start "$INP_TMP/substrate.yaml"
 if [ -z "$INP_PID" ]; then
-	while [ "$SYS_TAP_COUNT" -lt 48 ]; do tap_not_ok "no daemon"; done
+	while [ "$SYS_TAP_COUNT" -lt 49 ]; do tap_not_ok "no daemon"; done
 	exit 1
 fi
 
@@ -491,6 +491,14 @@ health_version() {
 	ctl --json health | json_get 'j["status"] == "ok" and bool(j.get("version"))' | grep -qx true
 }
 tap_check "health: ok with a version, without a token" health_version
+
+metrics() {
+	local got
+	got=$(curl -s -o "$INP_TMP/metrics" -w '%{http_code} %{content_type}' "$INP_URL/metrics")
+	[[ "$got" == "200 text/plain"* ]] || { echo "$got"; return 1; }
+	grep -q '^# TYPE ' "$INP_TMP/metrics" && grep -Eq '^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' "$INP_TMP/metrics"
+}
+tap_check "GET /metrics without a token: Prometheus text" metrics
 
 # ---- the operator ---------------------------------------------------------
 
