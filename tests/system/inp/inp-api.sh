@@ -5,7 +5,10 @@
 # refusal: each must exit with loomctl's code for its HTTP status, print
 # one line "loomctl: WHAT: MESSAGE" on stderr, carry the documented error
 # code, and change nothing (the SP's list, the operator's list and the
-# substrate's totals are the same before and after).
+# substrate's totals are the same before and after). Also: --wait, a
+# GENI RSpec, the store busy (503), a lease that ends, loomctl's own usage
+# and transport errors, the operator's tenants and substrate, /metrics,
+# and HTTPS with --cacert.
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/lib.sh"
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/inp/inp_lib.sh"
 
