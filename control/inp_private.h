@@ -228,6 +228,9 @@ struct plan {
 	struct plan_host *hosts;
 	uint32_t sliver_count;
 	struct plan_sliver *slivers;
+	/* The provisioner's own marks: its sliver states were computed once
+	 * (evaluated), and must be again in this pass (stale). */
+	bool evaluated, stale;
 };
 
 void plan_free(struct plan *plan);

@@ -42,6 +42,7 @@ struct switch_state {
 	json_t *base;      /* the switch's own configuration */
 	json_t *ports_down; /* names of its ports without link, or NULL */
 	struct switch_client *client;
+	bool changed; /* applied, error or reachability moved this pass */
 };
 
 struct provisioner {
@@ -282,6 +283,8 @@ struct node_job {
 	char netns[64];
 	char instance[64];
 	bool was_reachable;
+	bool probe_only; /* nothing to apply was gathered: converged */
+	bool retry;      /* the probe found it must apply after all */
 	size_t part_count;
 	json_t **parts;             /* references */
 	uint32_t create_count;
@@ -393,6 +396,10 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 	bool restarted = strcmp(job->new_instance, job->instance) != 0;
 	if (!dirty && !restarted && job->was_reachable) {
 		job->applied = true;
+		return;
+	}
+	if (job->probe_only) {
+		job->retry = true; /* the next pass gathers and applies */
 		return;
 	}
 	json_t *base = restarted || !job->base ? NULL : json_incref(job->base);
@@ -526,12 +533,18 @@ static struct node_job *jobs_gather(struct provisioner *p, uint32_t *count)
 		struct node_job *job = &jobs[*count];
 		job->node = n;
 		job->generation = sw->wanted;
+		sw->changed = false;
 		if (!sw->control[0]) {
 			/* No switch: nothing to program; embedding only. */
+			sw->changed = sw->applied != sw->wanted;
 			sw->applied = sw->wanted;
 			continue;
 		}
 		(*count)++;
+		/* A converged switch is only probed: gathering its state
+		 * costs a walk over every plan, for nothing. */
+		job->probe_only = sw->applied == sw->wanted && sw->reachable &&
+				  !sw->error[0];
 		snprintf(job->control, sizeof(job->control), "%s",
 			 sw->control);
 		snprintf(job->netns, sizeof(job->netns), "%s", sw->netns);
@@ -541,6 +554,8 @@ static struct node_job *jobs_gather(struct provisioner *p, uint32_t *count)
 		job->base = sw->base ? json_incref(sw->base) : NULL;
 		job->client = sw->client;
 		sw->client = NULL;
+		if (job->probe_only)
+			continue;
 		job->parts = calloc(p->plan_count + 1, sizeof(*job->parts));
 		job->create = calloc(p->plan_count * 4 + 4,
 				     sizeof(*job->create));
@@ -590,14 +605,30 @@ static uint32_t slivers_update(struct provisioner *p,
 			       struct sliver_write **writes)
 {
 	uint32_t total = 0;
-	for (uint32_t i = 0; i < p->plan_count; i++)
-		total += p->plans[i]->sliver_count;
+	for (uint32_t i = 0; i < p->plan_count; i++) {
+		struct plan *plan = p->plans[i];
+		/* Only plans new to this thread or on a node that changed
+		 * can have new sliver states. */
+		plan->stale = !plan->evaluated;
+		for (uint32_t s = 0; !plan->stale && s < plan->sliver_count;
+		     s++)
+			for (uint32_t k = 0; k < plan->slivers[s].node_count;
+			     k++)
+				plan->stale |=
+					p->switches[plan->slivers[s].nodes[k]]
+						.changed;
+		if (plan->stale)
+			total += plan->sliver_count;
+	}
 	*writes = calloc(total + 1, sizeof(**writes));
 	if (!*writes)
 		return 0;
 	uint32_t count = 0;
 	for (uint32_t i = 0; i < p->plan_count; i++) {
 		struct plan *plan = p->plans[i];
+		if (!plan->stale)
+			continue;
+		plan->evaluated = true;
 		for (uint32_t s = 0; s < plan->sliver_count; s++) {
 			struct plan_sliver *sliver = &plan->slivers[s];
 			enum inp_operational_state state =
@@ -738,6 +769,8 @@ static void pass(struct provisioner *p)
 		struct node_job *job = &jobs[j];
 		struct switch_state *sw = &p->switches[job->node];
 		bool was_failed = sw->error[0] != '\0';
+		uint64_t was_applied = sw->applied;
+		bool was_reachable = sw->reachable;
 		sw->reachable = job->reachable;
 		snprintf(sw->error, sizeof(sw->error), "%s", job->error);
 		if (job->applied) {
@@ -745,6 +778,11 @@ static void pass(struct provisioner *p)
 			snprintf(sw->instance, sizeof(sw->instance), "%s",
 				 job->new_instance);
 		}
+		if (job->retry)
+			sw->wanted = ++p->generation; /* apply in full */
+		sw->changed = was_applied != sw->applied ||
+			      was_failed != (job->error[0] != '\0') ||
+			      was_reachable != sw->reachable || job->retry;
 		if (job->new_base) {
 			json_decref(sw->base);
 			sw->base = json_incref(job->new_base);
