@@ -453,6 +453,7 @@ struct embed_request *vnet_request_to_embed(const struct vnet_request *request,
 	_(CAPACITY, "capacity exceeded")                                    \
 	_(BUSY, "tenant still has VNets")                                   \
 	_(VERSION, "store written by a newer version")                      \
+	_(LOCKED, "store locked by another connection; try again")          \
 	_(DATABASE, "database error")                                       \
 	_(NO_MEMORY, "out of memory")
 

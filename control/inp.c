@@ -133,6 +133,7 @@ struct reply reply_store_error(struct inp_store *store)
 	case INP_STORE_NO_FREE_TAG:
 	case INP_STORE_CAPACITY: status = 409; break;
 	case INP_STORE_INVALID: status = 400; break;
+	case INP_STORE_LOCKED: status = 503; break;
 	default: break;
 	}
 	char code[32];

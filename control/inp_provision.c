@@ -50,6 +50,7 @@ struct provisioner {
 	pthread_mutex_t lock;
 	pthread_cond_t wake, settled;
 	bool stopping, started;
+	bool writing; /* sliver states computed, not yet in the store */
 	bool restored; /* the daemon has handed over every stored VNet */
 	pthread_t thread;
 	struct inp_store *store; /* the thread's own connection */
@@ -194,7 +195,9 @@ bool provisioner_wait(struct provisioner *p, int64_t vnet,
 		for (uint32_t i = 0; i < p->plan_count; i++)
 			if (p->plans[i]->vnet == vnet)
 				plan = p->plans[i];
-		settled = !plan || plan_settled(plan);
+		/* Settled once the store says so too (what the caller
+		 * reads next). */
+		settled = !p->writing && (!plan || plan_settled(plan));
 		if (settled || p->stopping ||
 		    pthread_cond_timedwait(&p->settled, &p->lock, &deadline) ==
 			    ETIMEDOUT)
@@ -808,6 +811,7 @@ static void pass(struct provisioner *p)
 	uint32_t write_count = slivers_update(p, &writes);
 	withdrawn_collect(p);
 	bool ports_changed = links_port_down_update(p);
+	p->writing = write_count > 0;
 	pthread_mutex_unlock(&p->lock);
 	if (ports_changed)
 		inp_port_report(p->server, p->link_port_down);
@@ -843,6 +847,7 @@ static void pass(struct provisioner *p)
 	free(writes);
 
 	pthread_mutex_lock(&p->lock);
+	p->writing = false;
 	pthread_cond_broadcast(&p->settled);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -66,10 +66,16 @@ static inline int fail(struct inp_store *store,
 	return -1;
 }
 
+/* SQLite's error, as LOCKED when another connection held the lock past
+ * the busy timeout (worth retrying) or DATABASE otherwise. */
 static inline int fail_db(struct inp_store *store, const char *what)
 {
-	return fail(store, INP_STORE_DATABASE, "%s: %s", what,
-		    sqlite3_errmsg(store->db));
+	int code = sqlite3_errcode(store->db) & 0xff;
+	return fail(store,
+		    code == SQLITE_BUSY || code == SQLITE_LOCKED ?
+			    INP_STORE_LOCKED :
+			    INP_STORE_DATABASE,
+		    "%s: %s", what, sqlite3_errmsg(store->db));
 }
 
 static inline void succeed(struct inp_store *store)
