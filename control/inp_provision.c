@@ -251,6 +251,13 @@ void provisioner_state_counts(struct provisioner *p, uint64_t *ready,
 
 /* ---- one node ------------------------------------------------------------- */
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 /* Loom's names on a switch: "v<digits>." and more. */
 static bool loom_owned(const json_t *item)
 {
@@ -287,6 +294,7 @@ struct node_job {
 	char instance[64];
 	bool was_reachable;
 	bool probe_only; /* nothing to apply was gathered: converged */
+	bool dirty;      /* the wanted state is not the applied one */
 	bool retry;      /* the probe found it must apply after all */
 	size_t part_count;
 	json_t **parts;             /* references */
@@ -426,6 +434,7 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 		}
 	}
 	job->new_base = json_incref(base);
+	uint64_t job_start = monotonic_ms();
 	for (uint32_t h = 0; h < job->create_count; h++) {
 		struct plan_host *host = job->create[h];
 		char reason[200];
@@ -453,9 +462,15 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 		return;
 	}
 	json_t *arguments = json_pack("{s:o}", "config", desired);
+	uint64_t apply_start = monotonic_ms();
 	json_t *result = job_call(job, token, config->switch_timeout_ms,
 				  "apply", arguments);
 	json_decref(arguments);
+	inp_log("debug", "switch_applied",
+		json_pack("{s:s, s:i, s:I, s:I}", "node", node_id, "parts",
+			  (int)job->part_count, "hosts_ms",
+			  (json_int_t)(apply_start - job_start), "apply_ms",
+			  (json_int_t)(monotonic_ms() - apply_start)));
 	if (!result) {
 		snprintf(reason, sizeof(reason), "%s", job->error);
 		job_error(job,
@@ -546,7 +561,8 @@ static struct node_job *jobs_gather(struct provisioner *p, uint32_t *count)
 		(*count)++;
 		/* A converged switch is only probed: gathering its state
 		 * costs a walk over every plan, for nothing. */
-		job->probe_only = sw->applied == sw->wanted && sw->reachable &&
+		job->dirty = sw->applied != sw->wanted;
+		job->probe_only = !job->dirty && sw->reachable &&
 				  !sw->error[0];
 		snprintf(job->control, sizeof(job->control), "%s",
 			 sw->control);
@@ -702,12 +718,6 @@ static bool port_listed(const json_t *names, const char *name)
  * it may be read without the lock after. Returns true when it changed. */
 #define PORT_DOWN_SETTLE_MS 1000
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-}
 
 static bool links_port_down_update(struct provisioner *p)
 {
@@ -749,6 +759,50 @@ static bool any_dirty(const struct provisioner *p)
 	return false;
 }
 
+/* The jobs of one pass run side by side: a switch applying, or `ip`
+ * making a namespace, mostly waits, and the nodes are independent (each
+ * job has its own connection and its own node's state). */
+#define PASS_THREADS_MAX 8
+
+struct job_queue {
+	struct provisioner *p;
+	struct node_job *jobs;
+	uint32_t count;
+	uint32_t next; /* taken with __atomic_fetch_add */
+};
+
+static void *job_worker(void *context)
+{
+	struct job_queue *queue = context;
+	for (;;) {
+		uint32_t j = __atomic_fetch_add(&queue->next, 1,
+						__ATOMIC_RELAXED);
+		if (j >= queue->count)
+			return NULL;
+		struct node_job *job = &queue->jobs[j];
+		job_run(queue->p, job, job->dirty);
+	}
+}
+
+static void jobs_run(struct provisioner *p, struct node_job *jobs,
+		     uint32_t count)
+{
+	struct job_queue queue = { p, jobs, count, 0 };
+	uint32_t busy = 0;
+	for (uint32_t j = 0; j < count; j++)
+		busy += !jobs[j].probe_only;
+	pthread_t threads[PASS_THREADS_MAX];
+	uint32_t started = 0;
+	uint32_t wanted = busy < PASS_THREADS_MAX ? busy : PASS_THREADS_MAX;
+	while (started + 1 < wanted &&
+	       pthread_create(&threads[started], NULL, job_worker, &queue) ==
+		       0)
+		started++;
+	job_worker(&queue); /* this thread works too */
+	for (uint32_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+}
+
 static void pass(struct provisioner *p)
 {
 	pthread_mutex_lock(&p->lock);
@@ -758,14 +812,7 @@ static void pass(struct provisioner *p)
 	if (!jobs)
 		return;
 
-	for (uint32_t j = 0; j < count; j++) {
-		struct node_job *job = &jobs[j];
-		bool dirty;
-		pthread_mutex_lock(&p->lock);
-		dirty = p->switches[job->node].applied != job->generation;
-		pthread_mutex_unlock(&p->lock);
-		job_run(p, job, dirty);
-	}
+	jobs_run(p, jobs, count);
 
 	pthread_mutex_lock(&p->lock);
 	for (uint32_t j = 0; j < count; j++) {
