@@ -304,16 +304,10 @@ static int check_schema(xmlDoc *document, struct vnet_request_error *error)
 static int add_interface(struct vnet_builder *builder, uint32_t node_index,
 			 const xmlNode *element)
 {
-	struct vnet_request *request = &builder->request;
-	if (vnet_grow((void **)&request->interfaces,
-		      &builder->interface_capacity, request->interface_count,
-		      sizeof(*request->interfaces)) < 0)
-		return vnet_out_of_memory(builder);
 	struct vnet_interface *iface =
-		&request->interfaces[request->interface_count++];
-	iface->node = node_index;
-	iface->link = -1;
-	iface->line = vnet_line_of(element);
+		vnet_interface_append(builder, node_index, element);
+	if (!iface)
+		return -1;
 	if (vnet_read_string(builder, element, "id", &iface->id) < 0)
 		return -1;
 	if (!iface->id)

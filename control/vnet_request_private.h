@@ -77,6 +77,11 @@ int vnet_out_of_memory(struct vnet_builder *builder);
 void vnet_trim_newlines(char *text);
 
 int vnet_grow(void **array, uint32_t *capacity, uint32_t count, size_t size);
+/* A new interface of node node_index, at element's line, no link yet;
+ * NULL (out of memory, reported) on failure. */
+struct vnet_interface *vnet_interface_append(struct vnet_builder *builder,
+					     uint32_t node_index,
+					     const xmlNode *element);
 
 unsigned vnet_line_of(const xmlNode *node);
 bool vnet_has_namespace(const xmlNode *node, const char *uri);

@@ -517,3 +517,22 @@ void vnet_address_format(const struct vnet_address *address, char *buf,
 		  address->bytes, text, sizeof(text));
 	snprintf(buf, size, "%s/%u", text, address->prefix_length);
 }
+
+struct vnet_interface *vnet_interface_append(struct vnet_builder *builder,
+					     uint32_t node_index,
+					     const xmlNode *element)
+{
+	struct vnet_request *request = &builder->request;
+	if (vnet_grow((void **)&request->interfaces,
+		      &builder->interface_capacity, request->interface_count,
+		      sizeof(*request->interfaces)) < 0) {
+		vnet_out_of_memory(builder);
+		return NULL;
+	}
+	struct vnet_interface *iface =
+		&request->interfaces[request->interface_count++];
+	iface->node = node_index;
+	iface->link = -1;
+	iface->line = vnet_line_of(element);
+	return iface;
+}
