@@ -173,6 +173,17 @@ def _run_cases(bench, args, workdir, cases, wanted, results, skipped):
                     print('%-11s %-16s skipped: %s' % (case, contender, why),
                           flush=True)
                     continue
+                except SystemExit as why:
+                    # A contender that could not run (it exits with a
+                    # message) fails its round, not the whole run; a
+                    # signal's exit (a number) still ends the run.
+                    if not isinstance(why.code, str):
+                        raise
+                    reason = 'failed: ' + why.code.strip().splitlines()[0]
+                    skipped[(case, contender)] = reason
+                    print('%-11s %-16s %s' % (case, contender, reason),
+                          flush=True)
+                    continue
                 samples[contender].append((mpps, cycles))
                 print('%-11s round %d %-16s %7.2f Mpps %8.1f cycles/packet'
                       % (case, r + 1, contender, mpps, cycles), flush=True)
