@@ -280,18 +280,8 @@ static void vnet_reembed(struct inp_server *server, int64_t tenant, int64_t id)
 			host_delete(namespace_name, NULL, NULL, 0, reason,
 				    sizeof(reason));
 	}
-	struct inp_vnet stored;
-	if (inp_store_vnet_get(server->store, tenant, id, &stored) == 0) {
-		struct embed_mapping compiled;
-		embed_mapping_init(&compiled);
-		if (mapping_from_record(server->substrate, &vnet, &stored,
-					&compiled, message,
-					sizeof(message)) == 0)
-			plan = plan_build(server, &stored, &vnet, &compiled,
-					  message, sizeof(message));
-		embed_mapping_free(&compiled);
-		inp_vnet_free(&stored);
-	}
+	plan = plan_from_store(server, tenant, id, &vnet, message,
+			       sizeof(message));
 	if (!plan) {
 		vnet_fail(server, &record, message);
 		goto out;

@@ -174,6 +174,9 @@ struct plan *plan_build(struct inp_server *server,
 			const struct vnet_request *vnet,
 			const struct embed_mapping *mapping, char *err,
 			size_t err_size);
+struct plan *plan_from_store(struct inp_server *server, int64_t tenant,
+			     int64_t id, const struct vnet_request *vnet,
+			     char *err, size_t err_size);
 int vnet_load(struct inp_server *server, const struct inp_vnet *record,
 	      struct vnet_request *vnet, struct embed_mapping *mapping,
 	      char *err, size_t err_size);

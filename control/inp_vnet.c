@@ -24,8 +24,26 @@ static char *json_text(json_t *object)
 	return text;
 }
 
-/* A link sliver's placement: {"substrate_links": [...], "flows": [{"hops":
- * [...], "tree", "bandwidth_kbps"}]}, flows in mapping order of that link. */
+/* One flow of an embedding: {"path": [substrate link ids], "tree",
+ * "bandwidth_kbps"}, as create shows it and as a link sliver stores it. */
+static json_t *flow_json(const struct substrate *substrate,
+			 const struct embed_mapping *mapping,
+			 const struct embed_flow *flow)
+{
+	json_t *path = json_array();
+	for (uint32_t h = 0; h < flow->hop_count; h++)
+		json_array_append_new(
+			path,
+			json_string(substrate->links[mapping->links[flow->first +
+								     h]]
+					    .id));
+	return json_pack("{s:o, s:b, s:I}", "path", path, "tree", flow->tree,
+			 "bandwidth_kbps",
+			 (json_int_t)(flow->bandwidth / 1000));
+}
+
+/* A link sliver's placement: {"substrate_links": [...], "flows": [flow
+ * ...]}, its flows in mapping order. */
 static json_t *link_placement(const struct substrate *substrate,
 			      const struct embed_mapping *mapping,
 			      uint32_t link)
@@ -33,30 +51,20 @@ static json_t *link_placement(const struct substrate *substrate,
 	json_t *all = json_array();
 	json_t *flows = json_array();
 	for (uint32_t f = 0; f < mapping->flow_count; f++) {
-		const struct embed_flow *flow = &mapping->flows[f];
-		if (flow->link != link)
+		if (mapping->flows[f].link != link)
 			continue;
-		json_t *hops = json_array();
-		for (uint32_t h = 0; h < flow->hop_count; h++) {
-			const char *id =
-				substrate->links[mapping->links[flow->first + h]]
-					.id;
-			json_array_append_new(hops, json_string(id));
-			json_array_append_new(all, json_string(id));
-		}
-		json_array_append_new(
-			flows, json_pack("{s:o, s:b, s:I}", "hops", hops, "tree",
-					 flow->tree, "bandwidth_kbps",
-					 (json_int_t)(flow->bandwidth / 1000)));
+		json_t *flow = flow_json(substrate, mapping, &mapping->flows[f]);
+		json_array_extend(all, json_object_get(flow, "path"));
+		json_array_append_new(flows, flow);
 	}
 	return json_pack("{s:o, s:o}", "substrate_links", all, "flows", flows);
 }
 
 /* What create reserves: CPU per substrate node, bandwidth per link (one
  * budget, direction none, as the embedder counts it), one tag per hop in
- * link-major order (the order mapping_from_record reads them back); tag 0
- * lets the store pick the lowest free one atomically, or `keep` (may be
- * NULL) gives the tag to keep on a link (re-embedding). */
+ * link-major order (the order mapping_from_record reads them back): the
+ * mapping's tag of the hop, or 0 to let the store pick the lowest free one
+ * atomically. */
 int vnet_record_build(const struct substrate *substrate,
 			     const struct vnet_request *vnet,
 			     const struct embed_request *request,
@@ -222,7 +230,7 @@ int mapping_from_record(const struct substrate *substrate,
 		json_t *flow;
 		json_array_foreach(flows, f, flow)
 		{
-			json_t *hops = json_object_get(flow, "hops");
+			json_t *hops = json_object_get(flow, "path");
 			size_t count = json_array_size(hops);
 			uint32_t *links = calloc(count + 1, sizeof(*links));
 			bool ok = links != NULL;
@@ -291,19 +299,8 @@ static json_t *mapping_to_json(const struct substrate *substrate,
 			flows = json_array();
 			json_object_set_new(links, id, flows);
 		}
-		json_t *path = json_array();
-		for (uint32_t h = 0; h < flow->hop_count; h++)
-			json_array_append_new(
-				path,
-				json_string(substrate
-						    ->links[mapping->links
-								    [flow->first +
-								     h]]
-						    .id));
-		json_array_append_new(
-			flows, json_pack("{s:o, s:b, s:I}", "path", path, "tree",
-					 flow->tree, "bandwidth_kbps",
-					 (json_int_t)(flow->bandwidth / 1000)));
+		json_array_append_new(flows,
+				      flow_json(substrate, mapping, flow));
 	}
 	return json_pack("{s:o, s:o}", "nodes", nodes, "links", links);
 }
@@ -518,6 +515,31 @@ struct plan *plan_build(struct inp_server *server,
 		plan_free(plan);
 		return NULL;
 	}
+	return plan;
+}
+
+/* The plan of a VNet as the store now holds it (its tags, its slivers'
+ * placements): what create, re-embedding and a restart all compile. NULL
+ * with the reason in err. */
+struct plan *plan_from_store(struct inp_server *server, int64_t tenant,
+			     int64_t id, const struct vnet_request *vnet,
+			     char *err, size_t err_size)
+{
+	struct inp_vnet stored;
+	if (inp_store_vnet_get(server->store, tenant, id, &stored)) {
+		snprintf(err, err_size, "store: %s",
+			 inp_store_error(server->store));
+		return NULL;
+	}
+	struct plan *plan = NULL;
+	struct embed_mapping mapping;
+	embed_mapping_init(&mapping);
+	if (mapping_from_record(server->substrate, vnet, &stored, &mapping,
+				err, err_size) == 0)
+		plan = plan_build(server, &stored, vnet, &mapping, err,
+				  err_size);
+	embed_mapping_free(&mapping);
+	inp_vnet_free(&stored);
 	return plan;
 }
 
@@ -867,20 +889,8 @@ struct reply vnets_post(struct inp_server *server,
 	}
 	server->creates_accepted++;
 
-	/* Compiled from what the store now holds (its tags), as a restart
-	 * would. */
-	struct inp_vnet stored;
-	if (inp_store_vnet_get(server->store, tenant->id, id, &stored)) {
-		reply = reply_store_error(server->store);
-		goto out;
-	}
-	embed_mapping_free(&mapping);
-	embed_mapping_init(&mapping);
-	if (mapping_from_record(server->substrate, &vnet, &stored, &mapping,
-				message, sizeof(message)) == 0)
-		plan = plan_build(server, &stored, &vnet, &mapping, message,
-				  sizeof(message));
-	inp_vnet_free(&stored);
+	plan = plan_from_store(server, tenant->id, id, &vnet, message,
+			       sizeof(message));
 	if (!plan) {
 		/* Nothing half-done: what was reserved is released. */
 		inp_store_vnet_release(server->store, tenant->id, id);
@@ -901,6 +911,7 @@ struct reply vnets_post(struct inp_server *server,
 		provisioner_wait(server->provisioner, id, 30000);
 		pthread_mutex_lock(&server->lock);
 	}
+	struct inp_vnet stored;
 	if (inp_store_vnet_get(server->store, tenant->id, id, &stored)) {
 		reply = reply_store_error(server->store);
 		goto out;

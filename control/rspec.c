@@ -921,16 +921,7 @@ static char *describe_parent(const xmlNode *element)
 		attribute = vnet_find_attribute(element, "name");
 	if (!attribute)
 		attribute = vnet_find_attribute(element, "source_id");
-	char *value = attribute ? vnet_attribute_text(attribute) : NULL;
-	char *text = NULL;
-	if (value && *value) {
-		if (asprintf(&text, "%s %s", name, value) < 0)
-			text = NULL;
-	} else {
-		text = strdup(name);
-	}
-	free(value);
-	return text;
+	return vnet_element_label(name, attribute);
 }
 
 static bool is_consumed(struct rspec_reader *reader, const xmlNode *parent,

@@ -619,16 +619,7 @@ static char *describe_parent(const xmlNode *element)
 	if (strcmp(name, "placement") == 0 && element->parent)
 		owner = element->parent; /* "placement web" */
 	const xmlAttr *attribute = vnet_find_attribute(owner, key);
-	char *value = attribute ? vnet_attribute_text(attribute) : NULL;
-	char *text = NULL;
-	if (value && *value) {
-		if (asprintf(&text, "%s %s", name, value) < 0)
-			text = NULL;
-	} else {
-		text = strdup(name);
-	}
-	free(value);
-	return text;
+	return vnet_element_label(name, attribute);
 }
 
 /* The element alone, with the namespace declarations it needs. */

@@ -77,6 +77,9 @@ int vnet_out_of_memory(struct vnet_builder *builder);
 void vnet_trim_newlines(char *text);
 
 int vnet_grow(void **array, uint32_t *capacity, uint32_t count, size_t size);
+/* "name value" (the attribute's value; just "name" without one), for an
+ * extension's parent; malloc'd, NULL without memory. */
+char *vnet_element_label(const char *name, const xmlAttr *attribute);
 /* A new interface of node node_index, at element's line, no link yet;
  * NULL (out of memory, reported) on failure. */
 struct vnet_interface *vnet_interface_append(struct vnet_builder *builder,

@@ -536,3 +536,17 @@ struct vnet_interface *vnet_interface_append(struct vnet_builder *builder,
 	iface->line = vnet_line_of(element);
 	return iface;
 }
+
+char *vnet_element_label(const char *name, const xmlAttr *attribute)
+{
+	char *value = attribute ? vnet_attribute_text(attribute) : NULL;
+	char *text = NULL;
+	if (value && *value) {
+		if (asprintf(&text, "%s %s", name, value) < 0)
+			text = NULL;
+	} else {
+		text = strdup(name);
+	}
+	free(value);
+	return text;
+}

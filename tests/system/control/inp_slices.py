@@ -38,6 +38,10 @@ SOURCE = os.environ.get("LOOM_SOURCE_DIR",
                         os.path.join(os.path.dirname(__file__), "../../.."))
 BUILD = os.environ.get("LOOM_BUILD_DIR", os.path.join(SOURCE, "build"))
 
+# loom-inp's API client: the demo's (scripts/demo.py), one piece of code.
+sys.path.insert(0, os.path.join(SOURCE, "scripts"))
+from demo import Api  # noqa: E402
+
 results = []
 
 
@@ -53,33 +57,6 @@ def check(name, ok, detail=""):
 def diag(text):
     for line in str(text).splitlines():
         print(f"# {line}", flush=True)
-
-
-class Api:
-    def __init__(self, url, token):
-        self.url, self.token = url, token
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        data = None
-        if body is not None:
-            data = body.encode() if isinstance(body, str) else \
-                json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data,
-                                         method=method)
-        request.add_header("Authorization", "Bearer " + self.token)
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as reply:
-                text = reply.read().decode()
-                status = reply.status
-        except urllib.error.HTTPError as error:
-            text = error.read().decode()
-            status = error.code
-        try:
-            return status, json.loads(text)
-        except ValueError:
-            return status, text
 
 
 def vnet_xml(name, second_address):
