@@ -217,6 +217,18 @@ static struct response http_text(struct fixture *fixture, const char *method,
 		    body ? strlen(body) : 0);
 }
 
+/* A call whose status is all that matters. */
+static void http_expect(struct fixture *fixture, const char *method,
+			const char *path, const char *token, const char *body,
+			int status)
+{
+	struct response response =
+		http_text(fixture, method, path, token, body);
+	assert_int_equal(response.status, status);
+	json_decref(response.body);
+	free(response.text);
+}
+
 /* A structured error: {"error": {"code": code, "message": "..."}}. */
 static void assert_error(const struct response *response, int status,
 			 const char *code)
@@ -348,10 +360,8 @@ static void test_tenants(void **state)
 	json_decref(response.body);
 
 	/* Removing the tenant revokes its token. */
-	response = http_text(fixture, "DELETE", "/v1/tenants/alice",
-			     fixture->operator_token, NULL);
-	assert_int_equal(response.status, 200);
-	json_decref(response.body);
+	http_expect(fixture, "DELETE", "/v1/tenants/alice",
+		    fixture->operator_token, NULL, 200);
 	response = http_text(fixture, "GET", "/v1/vnets", alice, NULL);
 	assert_error(&response, 401, "unauthorized");
 	json_decref(response.body);
@@ -520,9 +530,7 @@ static void test_vnet_isolation(void **state)
 
 	/* Delete is idempotent, and the VNet leaves the list. */
 	for (int i = 0; i < 2; i++) {
-		response = http_text(fixture, "DELETE", path, alice, NULL);
-		assert_int_equal(response.status, 200);
-		json_decref(response.body);
+		http_expect(fixture, "DELETE", path, alice, NULL, 200);
 	}
 	response = http_text(fixture, "GET", "/v1/vnets", alice, NULL);
 	assert_int_equal(
@@ -632,11 +640,8 @@ static void test_lifecycle(void **state)
 		"{\"lease_end\": \"tomorrow\"}",
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
-		response = http_text(fixture, "POST", "/v1/vnets/pair/renew",
-				     alice, refused[i]);
-		assert_int_equal(response.status, 400);
-		json_decref(response.body);
-		free(response.text);
+		http_expect(fixture, "POST", "/v1/vnets/pair/renew", alice,
+			    refused[i], 400);
 	}
 	response = http_text(fixture, "GET", "/v1/vnets/pair", alice, NULL);
 	assert_int_equal(json_integer_value(
@@ -837,10 +842,8 @@ static void test_failure_releases(void **state)
 	assert_int_equal(response.status, 201);
 	json_decref(response.body);
 
-	response = http_text(fixture, "POST", "/v1/substrate/nodes/lab",
-			     fixture->operator_token, "{\"state\": \"down\"}");
-	assert_int_equal(response.status, 200);
-	json_decref(response.body);
+	http_expect(fixture, "POST", "/v1/substrate/nodes/lab",
+		    fixture->operator_token, "{\"state\": \"down\"}", 200);
 	response = http_text(fixture, "GET", "/v1/vnets/pinned", alice, NULL);
 	assert_string_equal(
 		json_string_value(json_object_get(response.body, "state")),
@@ -869,17 +872,10 @@ static void test_failure_releases(void **state)
 	json_decref(response.body);
 
 	/* Up again: a new VNet may use it; the failed one can be deleted. */
-	response = http_text(fixture, "POST", "/v1/substrate/nodes/lab",
-			     fixture->operator_token, "{\"state\": \"up\"}");
-	assert_int_equal(response.status, 200);
-	json_decref(response.body);
-	response = http_text(fixture, "DELETE", "/v1/vnets/pinned", alice,
-			     NULL);
-	assert_int_equal(response.status, 200);
-	json_decref(response.body);
-	response = http_text(fixture, "POST", "/v1/vnets", alice, pinned);
-	assert_int_equal(response.status, 201);
-	json_decref(response.body);
+	http_expect(fixture, "POST", "/v1/substrate/nodes/lab",
+		    fixture->operator_token, "{\"state\": \"up\"}", 200);
+	http_expect(fixture, "DELETE", "/v1/vnets/pinned", alice, NULL, 200);
+	http_expect(fixture, "POST", "/v1/vnets", alice, pinned, 201);
 }
 
 /* Concurrent creates never overbook: eight at once for a node with room
