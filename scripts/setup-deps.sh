@@ -13,7 +13,7 @@ packages=(
   libbpf-dev libssl-dev
   # test peers and tools
   iproute2 ethtool iputils-ping tcpdump tshark python3-scapy iperf3 netcat-openbsd
-  socat procps psmisc graphviz python3-yaml openssl
+  socat procps psmisc graphviz python3-yaml openssl curl
   # VM guests for the vhost-user tests
   qemu-system-x86 busybox-static cpio
 )

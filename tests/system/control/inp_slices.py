@@ -39,6 +39,7 @@ SOURCE = os.environ.get("LOOM_SOURCE_DIR",
 BUILD = os.environ.get("LOOM_BUILD_DIR", os.path.join(SOURCE, "build"))
 
 # loom-inp's API client: the demo's (scripts/demo.py), one piece of code.
+sys.dont_write_bytecode = True  # nothing written into the checkout
 sys.path.insert(0, os.path.join(SOURCE, "scripts"))
 from demo import Api  # noqa: E402
 

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # nothing written into the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inp_slices import Api, BUILD, SOURCE, check, diag, ping, results, run  # noqa: E402
 
