@@ -212,7 +212,7 @@ static int reserve_cpu(struct inp_store *store, int64_t id,
 	}
 	/* After all inserts, so two entries on one node count together. */
 	for (uint32_t i = 0; i < vnet->cpu_count; i++) {
-		int64_t total;
+		int64_t total = 0;
 		if (resource_total(store,
 				   "SELECT coalesce(sum(amount), 0) FROM "
 				   "cpu_reservations WHERE substrate_node = ?",
@@ -252,7 +252,7 @@ static int reserve_bandwidth(struct inp_store *store, int64_t id,
 	for (uint32_t i = 0; i < vnet->bandwidth_count; i++) {
 		const struct inp_bandwidth_reservation *bandwidth =
 			&vnet->bandwidth[i];
-		int64_t total;
+		int64_t total = 0;
 		if (resource_total(store,
 				   "SELECT coalesce(sum(amount), 0) FROM "
 				   "bandwidth_reservations WHERE "

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 
 		start = ticks();
 		for (uint32_t i = 0; i < PER_ROUND; i++) {
-			struct vxlan_decap_result r;
+			struct vxlan_decap_result r = {0};
 			uint32_t f = i % FRAMES;
 			acc += vxlan_decap(table, decap_frames[f], 50 + INNER,
 					   &r);
