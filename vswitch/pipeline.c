@@ -775,6 +775,260 @@ static inline bool classify_own_tagged(const struct vswitch_port *port,
 	return true;
 }
 
+/* ---- The uniform prefix ----------------------------------------------
+ * Most bursts are a few flows between the same two members: every frame
+ * classified the common way and answered by the flow cache with the same
+ * decision. Such a prefix of the burst is switched in two tight passes
+ * (find it, then act on it as a whole) that keep their few values in
+ * registers; the general loop goes on from the first frame that differs.
+ * The result is what the general loop would do frame by frame: the same
+ * outputs, in order, and the same counters. */
+
+/* The decision words of a cache entry from `input` on: input, output
+ * member, action, 0. */
+static inline uint64_t flow_cache_tail(const struct flow_cache_entry *e)
+{
+	uint64_t tail;
+	memcpy(&tail, (const uint8_t *)e + offsetof(struct flow_cache_entry, input),
+	       sizeof(tail));
+	return tail;
+}
+
+/* What the prefix knows of its frames. */
+struct prefix {
+	uint16_t in_member;  /* as classified */
+	uint16_t bd;
+	uint64_t tail;       /* the decision every frame's entry holds */
+	uint64_t bd_key;     /* bd << 48 */
+	uint16_t vid_tci;    /* tagged: the VID every frame carries */
+};
+
+/* An untagged frame's keys, or false when the general classifier must
+ * see it (short, tagged, or a source that may not be learned). Reads the
+ * first 14 bytes as two words: the mbuf's buffer is far longer than any
+ * header, and a frame too short for them is refused by its length. */
+static inline __attribute__((always_inline)) bool
+prefix_keys(const struct rte_mbuf *m, uint64_t bd_key, uint16_t header,
+	    uint64_t *source_key, uint64_t *destination_key, uint16_t *type)
+{
+	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint64_t destination_word, source_word;
+	memcpy(&destination_word, data, 8);
+	memcpy(&source_word, data + 6, 8);
+	destination_word = rte_be_to_cpu_64(destination_word) >> 16;
+	source_word = rte_be_to_cpu_64(source_word); /* source MAC, type */
+	uint64_t source_mac = source_word >> 16;
+	*type = (uint16_t)source_word;
+	*source_key = bd_key | source_mac;
+	*destination_key = bd_key | destination_word;
+	return rte_pktmbuf_data_len(m) >= header &&
+	       !(source_mac & MAC_GROUP_BIT) && source_mac != 0;
+}
+
+/* What a prefix run returns. */
+struct prefix_result {
+	uint16_t taken;    /* frames of the prefix */
+	uint16_t sent;     /* of them put in the output slots */
+	uint64_t rx_bytes; /* of the frames taken, as received */
+	uint64_t tx_bytes; /* of the frames sent, as sent */
+};
+
+/* Takes frames from the first while each hits the cache with p's
+ * decision (untagged frames, or with `tagged` frames with one tag of
+ * `own_tpid` and p's VID and nothing inside), and does the decision's
+ * `action` to each at once, while its bytes are at hand: the frames sent
+ * go to `slot` in order. `tagged` and `action` are constants in each
+ * instance. */
+static inline __attribute__((always_inline)) struct prefix_result
+prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
+	   uint64_t stamp, const struct prefix *p, const bool tagged,
+	   uint16_t own_tpid, const uint8_t action,
+	   const struct vswitch_member *out, uint32_t push_tag,
+	   struct rte_mbuf **slot)
+{
+	const struct flow_cache_entry *cache = ctx->flow_cache;
+	uint64_t rx_bytes = 0, tx_bytes = 0;
+	uint16_t i, sent = 0;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint64_t source_key, destination_key;
+		uint16_t type;
+		bool ok = prefix_keys(m, p->bd_key, tagged ? 18 : RTE_ETHER_HDR_LEN,
+				      &source_key, &destination_key, &type);
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+		if (tagged)
+			ok &= type == own_tpid &&
+			      vlan_tci_vid(vlan_read16(frame + 14)) == p->vid_tci &&
+			      !vlan_is_tpid(vlan_read16(frame + 16));
+		else
+			ok &= !vlan_is_tpid(type);
+		const struct flow_cache_entry *e = flow_cache_slot(
+			(struct flow_cache_entry *)cache, source_key,
+			destination_key);
+		if (!ok || ((e->stamp ^ stamp) | (e->source_key ^ source_key) |
+			    (e->destination_key ^ destination_key) |
+			    (flow_cache_tail(e) ^ p->tail)) != 0)
+			break;
+		uint32_t length = rte_pktmbuf_pkt_len(m);
+		rx_bytes += length;
+		switch (action) {
+		case FLOW_CACHE_plain:
+			break;
+		case FLOW_CACHE_push: /* untagged in: one tag for all */
+			if (unlikely(rte_pktmbuf_headroom(m) < VLAN_TAG_BYTES)) {
+				count_drop(ctx, m, VSWITCH_DROP_vlan_push_failed,
+					   out->id, out->bd);
+				continue;
+			}
+			vlan_move_macs(frame - VLAN_TAG_BYTES, frame);
+			memcpy(frame - VLAN_TAG_BYTES + VLAN_MAC_BYTES, &push_tag,
+			       sizeof(push_tag));
+			m->data_off -= VLAN_TAG_BYTES;
+			m->data_len += VLAN_TAG_BYTES;
+			m->pkt_len += VLAN_TAG_BYTES;
+			length += VLAN_TAG_BYTES;
+			break;
+		case FLOW_CACHE_pop:
+			vlan_move_macs(frame + VLAN_TAG_BYTES, frame);
+			m->data_off += VLAN_TAG_BYTES;
+			m->data_len -= VLAN_TAG_BYTES;
+			m->pkt_len -= VLAN_TAG_BYTES;
+			length -= VLAN_TAG_BYTES;
+			break;
+		case FLOW_CACHE_retag: { /* each keeps its PCP and DEI */
+			uint16_t tci = vlan_read16(frame + VLAN_MAC_BYTES + 2);
+			tag_write(frame + VLAN_MAC_BYTES, out->egress.tpid,
+				  (uint16_t)((tci & 0xf000u) |
+					     vlan_tci_vid(out->egress.vid)));
+			break;
+		}
+		default: /* encap */
+			if (!tunnel_encap(ctx, out, m))
+				continue;
+			length = rte_pktmbuf_pkt_len(m);
+			break;
+		}
+		slot[sent++] = m;
+		tx_bytes += length;
+	}
+	return (struct prefix_result){ i, sent, rx_bytes, tx_bytes };
+}
+
+/* One instance per kind of prefix, each a function of its own: its loop
+ * has the registers to itself. */
+#define PREFIX_INSTANCE(name, tagged, action)                                  \
+	static __attribute__((noinline)) struct prefix_result name(            \
+		struct vswitch_context *ctx, struct rte_mbuf **pkts,            \
+		uint16_t n, uint64_t stamp, const struct prefix *p,             \
+		uint16_t own_tpid, const struct vswitch_member *out,            \
+		uint32_t push_tag, struct rte_mbuf **slot)                      \
+	{                                                                      \
+		return prefix_run(ctx, pkts, n, stamp, p, tagged, own_tpid,     \
+				  action, out, push_tag, slot);                 \
+	}
+PREFIX_INSTANCE(prefix_plain, false, FLOW_CACHE_plain)
+PREFIX_INSTANCE(prefix_push, false, FLOW_CACHE_push)
+PREFIX_INSTANCE(prefix_encap, false, FLOW_CACHE_encap)
+PREFIX_INSTANCE(prefix_pop, true, FLOW_CACHE_pop)
+PREFIX_INSTANCE(prefix_retag, true, FLOW_CACHE_retag)
+#undef PREFIX_INSTANCE
+
+/* Switches the burst's uniform prefix, if it has one: classified as the
+ * general loop would (see process_burst), then acted on. Returns how many
+ * frames it took; *dropped counts those it dropped (a push without
+ * headroom, an encap that failed), *rx_bytes their bytes as received. */
+static inline __attribute__((always_inline)) uint16_t
+prefix_switch(struct vswitch_context *ctx, const struct vswitch_table *table,
+	      const struct vswitch_port *port, struct rte_mbuf **pkts,
+	      uint16_t n, uint64_t stamp, uint16_t untagged_member,
+	      const struct vlan_classification *untagged_vlan,
+	      uint16_t own_tpid, struct burst_runs *runs, uint64_t *rx_bytes,
+	      uint16_t *dropped)
+{
+	const struct vswitch_member *members = table->members;
+	const uint8_t *first = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
+	uint16_t type = vlan_read16(first + 12);
+	struct prefix p = { 0 };
+	struct vlan_classification vlan;
+	bool tagged;
+	if (untagged_member && !vlan_is_tpid(type)) {
+		tagged = false;
+		p.in_member = untagged_member;
+		vlan = *untagged_vlan;
+	} else if (own_tpid && type == own_tpid &&
+		   rte_pktmbuf_data_len(pkts[0]) >= 18) {
+		uint16_t vid = vlan_tci_vid(vlan_read16(first + 14));
+		if (!vid || !vlan_port_allows(&port->vlan, vid) ||
+		    !port->vid_member[vid])
+			return 0;
+		tagged = true;
+		p.in_member = port->vid_member[vid];
+		p.vid_tci = vid;
+		vlan = (struct vlan_classification){ .verdict = VLAN_OK,
+						     .tags_to_strip = 1,
+						     .vid = vid };
+	} else {
+		return 0;
+	}
+	p.bd = members[p.in_member].bd;
+	p.bd_key = (uint64_t)p.bd << 48;
+
+	/* The decision: the first frame's entry, if it is for this input
+	 * (prefix_run checks the rest of it for every frame). */
+	uint64_t source_key, destination_key;
+	uint16_t ignored;
+	prefix_keys(pkts[0], p.bd_key, 0, &source_key, &destination_key, &ignored);
+	const struct flow_cache_entry *e = flow_cache_slot(
+		ctx->flow_cache, source_key, destination_key);
+	if (e->input != flow_cache_input(p.in_member, &vlan) || !e->out_member)
+		return 0;
+	p.tail = flow_cache_tail(e);
+	const struct vswitch_member *out = &members[e->out_member];
+	struct vswitch_output *o = &ctx->out;
+	struct rte_mbuf **slot = &o->pkts[out->port][o->count[out->port]];
+	uint32_t push_tag = rte_cpu_to_be_32(
+		(uint32_t)out->egress.tpid << 16 |
+		vlan_tci(vlan.pcp, vlan.dei, out->egress.vid));
+	struct prefix_result r;
+	switch (e->action) {
+	case FLOW_CACHE_plain:
+		r = prefix_plain(ctx, pkts, n, stamp, &p, 0, out, 0, slot);
+		break;
+	case FLOW_CACHE_push:
+		r = prefix_push(ctx, pkts, n, stamp, &p, 0, out, push_tag, slot);
+		break;
+	case FLOW_CACHE_encap:
+		r = prefix_encap(ctx, pkts, n, stamp, &p, 0, out, 0, slot);
+		break;
+	case FLOW_CACHE_pop:
+		if (!tagged)
+			return 0;
+		r = prefix_pop(ctx, pkts, n, stamp, &p, own_tpid, out, 0, slot);
+		break;
+	case FLOW_CACHE_retag:
+		if (!tagged)
+			return 0;
+		r = prefix_retag(ctx, pkts, n, stamp, &p, own_tpid, out, 0, slot);
+		break;
+	default:
+		return 0;
+	}
+	if (r.taken == 0)
+		return 0;
+
+	/* The runs, as the frames through the general loop would leave
+	 * them. */
+	runs->rx = (struct rx_run){ p.in_member, r.taken, r.rx_bytes };
+	runs->unicast = (struct unicast_run){ p.bd, r.taken };
+	if (r.sent)
+		runs->tx = (struct tx_run){ out->id, out->port,
+					    (uint16_t)(o->count[out->port] + r.sent),
+					    r.sent, r.tx_bytes };
+	*rx_bytes += r.rx_bytes;
+	*dropped += (uint16_t)(r.taken - r.sent);
+	return r.taken;
+}
+
 /* One pass classifies each frame and asks the flow cache. A frame the
  * cache answers, with nothing before it left waiting, is switched at once
  * (switching frames one at a time in order is then what happens); from
@@ -826,8 +1080,13 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	d.n_lookups = 0;
 	uint64_t rx_bytes = 0;
 	uint16_t dropped = 0;
+	uint16_t first = 0;
+	if (!underlay && likely(cache != NULL))
+		first = prefix_switch(ctx, table, port, pkts, n, stamp,
+				      untagged_member, &untagged_vlan, own_tpid,
+				      &runs, &rx_bytes, &dropped);
 
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = first; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		if (prefetch && i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD],

@@ -559,6 +559,7 @@ struct flow_cache_entry {
 	uint32_t input;       /* flow_cache_input() */
 	uint16_t out_member;
 	uint8_t action;       /* enum flow_cache_action */
+	uint8_t reserved;     /* 0: input..reserved compare as one word */
 };
 
 /* _(name, "what a hit does with the frame") */
