@@ -451,18 +451,43 @@ static inline uint32_t flow_cache_input(uint16_t member,
 	       (uint32_t)vlan->tags_to_strip << 24;
 }
 
-static inline struct flow_cache_entry *
-flow_cache_slot(struct flow_cache_entry *cache, uint64_t source_key,
-		uint64_t destination_key)
+/* A frame's MACs as the flow cache keys them: its first 12 bytes as they
+ * lie (no byte swap, no BD: the input member implies the BD). */
+struct flow_key {
+	uint64_t head; /* bytes 0..7 */
+	uint32_t tail; /* bytes 8..11 */
+};
+
+/* Reads the key; the frame's length is the caller's to check (an mbuf's
+ * buffer is far longer than the 12 bytes read). */
+static inline struct flow_key flow_key_read(const uint8_t *frame)
 {
-	/* Multiplicative: CRC32 is linear, and flows that differ in the
-	 * same byte of both MACs (as many do) would cancel out; rotating one
-	 * key first keeps such differences apart, and the multiply carries
-	 * every bit into the 12 the index takes. */
-	uint64_t hash = (source_key ^ (destination_key << 29 |
-				       destination_key >> 35)) *
-			UINT64_C(0x9e3779b97f4a7c15);
+	struct flow_key key;
+	memcpy(&key.head, frame, sizeof(key.head));
+	memcpy(&key.tail, frame + 8, sizeof(key.tail));
+	return key;
+}
+
+static inline struct flow_cache_entry *
+flow_cache_slot(struct flow_cache_entry *cache, struct flow_key key)
+{
+	/* Multiplicative: CRC32 is linear, so flows that differ in the
+	 * same bits of both MACs would cancel out. Here the two MACs' last
+	 * bytes (where flows mostly differ) lie at different bits of head
+	 * and tail, and the multiply carries every bit into the 12 the index
+	 * takes. */
+	uint64_t hash = (key.head ^ key.tail) * UINT64_C(0x9e3779b97f4a7c15);
 	return &cache[hash >> (64 - 12)];
+}
+
+/* The entry's words from mac_tail on, as two 32-bit fields lie in one
+ * 64-bit word: what the prefix compares in one go. */
+static inline uint64_t flow_cache_word(uint32_t low, uint32_t high)
+{
+	uint32_t pair[2] = { low, high };
+	uint64_t word;
+	memcpy(&word, pair, sizeof(word));
+	return word;
 }
 
 /* What a hit on a decision to send a frame classified as `vlan` from
@@ -530,15 +555,15 @@ flow_cache_emit(struct vswitch_context *ctx, struct tx_run *tx_run,
 	return true;
 }
 
-/* Does e hold the decision for these keys and input under stamp? One
- * branch for the four words. */
+/* Does e hold the decision for this key and input under stamp? One
+ * branch for the words. */
 static inline bool flow_cache_match(const struct flow_cache_entry *e,
-				    uint64_t stamp, uint64_t source_key,
-				    uint64_t destination_key, uint32_t input)
+				    uint64_t stamp, struct flow_key key,
+				    uint32_t input)
 {
-	return ((e->stamp ^ stamp) | (e->source_key ^ source_key) |
-		(e->destination_key ^ destination_key) |
-		(uint64_t)(e->input ^ input)) == 0;
+	return ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
+		(flow_cache_word(e->mac_tail, e->input) ^
+		 flow_cache_word(key.tail, input))) == 0;
 }
 
 /* Input policing of a frame from `in`: false when it was dropped. A mark
@@ -704,12 +729,13 @@ switch_deferred(struct vswitch_context *ctx, const struct vswitch_table *table,
 					continue;
 				}
 				if (cache && source_settled) {
-					struct flow_cache_entry *e = flow_cache_slot(
-						cache, source_keys[i],
-						destination_keys[i]);
+					struct flow_key key = flow_key_read(
+						rte_pktmbuf_mtod(m, const uint8_t *));
+					struct flow_cache_entry *e =
+						flow_cache_slot(cache, key);
 					*e = (struct flow_cache_entry){
-						.source_key = source_keys[i],
-						.destination_key = destination_keys[i],
+						.mac_head = key.head,
+						.mac_tail = key.tail,
 						.stamp = stamp,
 						.input = flow_cache_input(in->id,
 									  &c->vlan),
@@ -784,46 +810,24 @@ static inline bool classify_own_tagged(const struct vswitch_port *port,
  * The result is what the general loop would do frame by frame: the same
  * outputs, in order, and the same counters. */
 
-/* The decision words of a cache entry from `input` on: input, output
- * member, action, 0. */
-static inline uint64_t flow_cache_tail(const struct flow_cache_entry *e)
+/* The decision word of a cache entry: output member, action, 0. */
+static inline uint64_t flow_cache_decision(const struct flow_cache_entry *e)
 {
-	uint64_t tail;
-	memcpy(&tail, (const uint8_t *)e + offsetof(struct flow_cache_entry, input),
-	       sizeof(tail));
-	return tail;
+	uint64_t word;
+	memcpy(&word,
+	       (const uint8_t *)e + offsetof(struct flow_cache_entry, out_member),
+	       sizeof(word));
+	return word;
 }
 
 /* What the prefix knows of its frames. */
 struct prefix {
 	uint16_t in_member;  /* as classified */
 	uint16_t bd;
-	uint64_t tail;       /* the decision every frame's entry holds */
-	uint64_t bd_key;     /* bd << 48 */
-	uint16_t vid_tci;    /* tagged: the VID every frame carries */
+	uint32_t input;      /* flow_cache_input() */
+	uint64_t decision;   /* out_member..reserved of every frame's entry */
+	uint16_t vid;        /* tagged: the VID every frame carries */
 };
-
-/* An untagged frame's keys, or false when the general classifier must
- * see it (short, tagged, or a source that may not be learned). Reads the
- * first 14 bytes as two words: the mbuf's buffer is far longer than any
- * header, and a frame too short for them is refused by its length. */
-static inline __attribute__((always_inline)) bool
-prefix_keys(const struct rte_mbuf *m, uint64_t bd_key, uint16_t header,
-	    uint64_t *source_key, uint64_t *destination_key, uint16_t *type)
-{
-	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint64_t destination_word, source_word;
-	memcpy(&destination_word, data, 8);
-	memcpy(&source_word, data + 6, 8);
-	destination_word = rte_be_to_cpu_64(destination_word) >> 16;
-	source_word = rte_be_to_cpu_64(source_word); /* source MAC, type */
-	uint64_t source_mac = source_word >> 16;
-	*type = (uint16_t)source_word;
-	*source_key = bd_key | source_mac;
-	*destination_key = bd_key | destination_word;
-	return rte_pktmbuf_data_len(m) >= header &&
-	       !(source_mac & MAC_GROUP_BIT) && source_mac != 0;
-}
 
 /* What a prefix run returns. */
 struct prefix_result {
@@ -851,23 +855,25 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t i, sent = 0;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint64_t source_key, destination_key;
-		uint16_t type;
-		bool ok = prefix_keys(m, p->bd_key, tagged ? 18 : RTE_ETHER_HDR_LEN,
-				      &source_key, &destination_key, &type);
 		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+		struct flow_key key = flow_key_read(frame);
+		uint16_t type = vlan_read16(frame + 12);
+		/* The source needs no check: an entry with these MACs was
+		 * made for a frame whose source was valid. */
+		bool ok = rte_pktmbuf_data_len(m) >=
+			  (tagged ? 18 : RTE_ETHER_HDR_LEN);
 		if (tagged)
 			ok &= type == own_tpid &&
-			      vlan_tci_vid(vlan_read16(frame + 14)) == p->vid_tci &&
+			      vlan_tci_vid(vlan_read16(frame + 14)) == p->vid &&
 			      !vlan_is_tpid(vlan_read16(frame + 16));
 		else
 			ok &= !vlan_is_tpid(type);
 		const struct flow_cache_entry *e = flow_cache_slot(
-			(struct flow_cache_entry *)cache, source_key,
-			destination_key);
-		if (!ok || ((e->stamp ^ stamp) | (e->source_key ^ source_key) |
-			    (e->destination_key ^ destination_key) |
-			    (flow_cache_tail(e) ^ p->tail)) != 0)
+			(struct flow_cache_entry *)cache, key);
+		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
+			    (flow_cache_word(e->mac_tail, e->input) ^
+			     flow_cache_word(key.tail, p->input)) |
+			    (flow_cache_decision(e) ^ p->decision)) != 0)
 			break;
 		uint32_t length = rte_pktmbuf_pkt_len(m);
 		rx_bytes += length;
@@ -963,7 +969,7 @@ prefix_switch(struct vswitch_context *ctx, const struct vswitch_table *table,
 			return 0;
 		tagged = true;
 		p.in_member = port->vid_member[vid];
-		p.vid_tci = vid;
+		p.vid = vid;
 		vlan = (struct vlan_classification){ .verdict = VLAN_OK,
 						     .tags_to_strip = 1,
 						     .vid = vid };
@@ -971,18 +977,15 @@ prefix_switch(struct vswitch_context *ctx, const struct vswitch_table *table,
 		return 0;
 	}
 	p.bd = members[p.in_member].bd;
-	p.bd_key = (uint64_t)p.bd << 48;
+	p.input = flow_cache_input(p.in_member, &vlan);
 
 	/* The decision: the first frame's entry, if it is for this input
 	 * (prefix_run checks the rest of it for every frame). */
-	uint64_t source_key, destination_key;
-	uint16_t ignored;
-	prefix_keys(pkts[0], p.bd_key, 0, &source_key, &destination_key, &ignored);
-	const struct flow_cache_entry *e = flow_cache_slot(
-		ctx->flow_cache, source_key, destination_key);
-	if (e->input != flow_cache_input(p.in_member, &vlan) || !e->out_member)
+	const struct flow_cache_entry *e =
+		flow_cache_slot(ctx->flow_cache, flow_key_read(first));
+	if (e->input != p.input || !e->out_member)
 		return 0;
-	p.tail = flow_cache_tail(e);
+	p.decision = flow_cache_decision(e);
 	const struct vswitch_member *out = &members[e->out_member];
 	struct vswitch_output *o = &ctx->out;
 	struct rte_mbuf **slot = &o->pkts[out->port][o->count[out->port]];
@@ -1126,13 +1129,12 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 		rx_run_add(counters, table, &runs.rx, c.member,
 			   rte_pktmbuf_pkt_len(m));
-		uint64_t source_key = fdb_key_source(c.bd, data);
-		uint64_t destination_key = fdb_key_destination(c.bd, data);
 		uint16_t out_member = 0;
 		const struct flow_cache_entry *e = NULL;
 		if (likely(cache != NULL)) {
-			e = flow_cache_slot(cache, source_key, destination_key);
-			if (flow_cache_match(e, stamp, source_key, destination_key,
+			struct flow_key key = flow_key_read(data);
+			e = flow_cache_slot(cache, key);
+			if (flow_cache_match(e, stamp, key,
 					     flow_cache_input(c.member, &c.vlan)))
 				out_member = e->out_member;
 		}
@@ -1161,8 +1163,9 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 		uint16_t k = d.k++;
 		d.frames[k] = m;
 		d.classes[k] = c;
+		uint64_t source_key = fdb_key_source(c.bd, data);
 		d.source_keys[k] = source_key;
-		d.destination_keys[k] = destination_key;
+		d.destination_keys[k] = fdb_key_destination(c.bd, data);
 		d.cached[k] = out_member;
 		if (out_member) {
 			d.slot[k] = UINT8_MAX;
