@@ -175,6 +175,20 @@ static inline bool vlan_is_tpid(uint16_t type)
 	       type == VLAN_TPID_9100;
 }
 
+/* The same for a type read as it lies in the frame (network order): no
+ * byte swap; the two TPIDs 0x8100 and 0x9100 differ in one bit. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define VLAN_NETWORK16(x) ((uint16_t)((x) >> 8 | ((x) & 0xff) << 8))
+#else
+#define VLAN_NETWORK16(x) ((uint16_t)(x))
+#endif
+static inline bool vlan_is_tpid_network(uint16_t type_network)
+{
+	return (type_network & VLAN_NETWORK16(0xefff)) ==
+		       VLAN_NETWORK16(VLAN_TPID_8021Q) ||
+	       type_network == VLAN_NETWORK16(VLAN_TPID_8021AD);
+}
+
 static inline uint16_t vlan_tci(uint8_t pcp, uint8_t dei, uint16_t vid)
 {
 	return (uint16_t)((pcp & 7u) << 13 | (dei & 1u) << 12 | (vid & 0xfffu));
