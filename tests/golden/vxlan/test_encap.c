@@ -14,6 +14,12 @@
  *  too_big: MTU 1400: an inner frame of 1364 bytes goes to all three
  *      remote VTEPs, one of 1365 is dropped once per tunnel as
  *      vxlan_too_big while the access copy still goes.
+ *  decap_stream: bursts of 32 from the remote VTEP to host A (static
+ *      behind p1), the burst-at-a-time path for a run of alike frames
+ *      (vswitch's uniform prefix): odd frames among them (a bad outer
+ *      checksum, a wrong UDP length, an unknown VNI, outer padding, an
+ *      inner tag, IPv4 options) end a run and are handled as ever; every
+ *      good inner frame comes out of p1 as it was, in order.
  */
 #include "vxlan_golden.h"
 
@@ -265,6 +271,118 @@ static void test_too_big(void **state)
 	frame_list_free(&expected_p2);
 }
 
+/* IPv4 options in the outer header: 24 bytes, still valid. */
+static struct frame outer_with_options(const struct frame *outer)
+{
+	struct frame f = *outer;
+	memmove(f.data + 38, f.data + 34, outer->length - 34);
+	memset(f.data + 34, 1, 4); /* four NOP options */
+	f.length = (uint16_t)(outer->length + 4);
+	f.data[14] = 0x46;
+	vxg_put16(f.data + 16, (uint16_t)(f.length - 14));
+	f.data[24] = f.data[25] = 0;
+	vxg_put16(f.data + 24, vxg_ipv4_checksum(f.data + 14, 24));
+	return f;
+}
+
+static void test_decap_stream(void **state)
+{
+	struct test_switch *sw = test_switch_create("vx-decap-stream");
+	*state = sw;
+	struct frame_list in[2], expected_p1;
+	frame_list_init(&in[0]);
+	frame_list_init(&in[1]);
+	frame_list_init(&expected_p1);
+	uint8_t a[6];
+	mac_from_id(a, A);
+	unsigned bad_checksum = 0, bad_udp = 0, unknown = 0;
+	for (unsigned i = 0; i < 400; i++) {
+		/* Runs of one source, then the next. */
+		uint16_t source = (uint16_t)(B + i / 100);
+		struct frame inner = vxg_inner(a, source, (uint16_t)(43000 + i % 5),
+					       (uint16_t)(60 + (i % 4) * 100),
+					       (uint8_t)i);
+		struct frame outer = vxg_from_remote(2, 5001, &inner);
+		switch (i % 41) {
+		case 13: /* dropped: the outer checksum */
+			outer.data[14 + 10] ^= 0x5a;
+			vxg_add(&in[0], &outer);
+			bad_checksum++;
+			continue;
+		case 19: /* dropped: UDP length not the IPv4 payload */
+			vxg_put16(outer.data + 38,
+				  (uint16_t)(vxg_get16(outer.data + 38) - 2));
+			vxg_add(&in[0], &outer);
+			bad_udp++;
+			continue;
+		case 23: /* dropped: no tunnel for VNI 5002 */
+			outer = vxg_from_remote(2, 5002, &inner);
+			vxg_add(&in[0], &outer);
+			unknown++;
+			continue;
+		case 29: /* outer padding, trimmed */
+			memset(outer.data + outer.length, 0xa5, 6);
+			outer.length += 6;
+			break;
+		case 31: /* IPv4 options */
+			outer = outer_with_options(&outer);
+			break;
+		case 37: { /* an inner tag, kept */
+			struct frame_spec spec;
+			memset(&spec, 0, sizeof(spec));
+			memcpy(spec.dst, a, 6);
+			mac_from_id(spec.src, source);
+			spec.tags[0].tpid = 0x8100;
+			spec.tags[0].tci = 9;
+			spec.length = 80;
+			spec.fill = (uint8_t)i;
+			inner = frame_build(&spec);
+			outer = vxg_from_remote(2, 5001, &inner);
+			break;
+		}
+		default:
+			break;
+		}
+		vxg_add(&in[0], &outer);
+		vxg_add(&expected_p1, &inner);
+	}
+	vxg_write_inputs(sw, in, 2);
+
+	vxg_start(sw, "datapath:\n  rx_burst: 32\n  workers: 1\nports:\n"
+		  VXG_PCAP_PORT(0) VXG_PCAP_PORT(1) VXG_VTEP VXG_NEIGHBOURS
+		  "bridge_domains:\n"
+		  "  - name: b\n    members:\n"
+		  "      - port: p1\n"
+		  "      - {tunnel: 198.18.100.2, vni: 5001}\n"
+		  "    static_macs:\n"
+		  "      - {mac: \"02:00:00:00:00:01\", port: p1}\n");
+	vxg_wait_rx(sw, "p0", in[0].count);
+	json_t *after = test_switch_counters(sw);
+	assert_non_null(after);
+	json_t *before = vxg_zero_counters(after);
+	const struct vxg_count drops[] = {
+		{ "drops.vxlan_bad_ip_checksum", bad_checksum },
+		{ "drops.vxlan_bad_udp_length", bad_udp },
+		{ "drops.vxlan_unknown_vtep", unknown },
+	};
+	const struct vxg_count others[] = {
+		{ "ports.p0.rx_packets", in[0].count },
+		{ "ports.p1.tx_packets", expected_p1.count },
+		{ "members." TUNNEL2 ".rx_packets", expected_p1.count },
+		{ "bridge_domains.b.unicast", expected_p1.count },
+		{ "bridge_domains.b.learned", 4 },
+	};
+	vxg_assert_deltas(before, after, drops, sizeof(drops) / sizeof(drops[0]),
+			  others, sizeof(others) / sizeof(others[0]));
+	json_decref(before);
+	json_decref(after);
+	vxg_stop(sw);
+	assert_true(test_switch_output_equal(sw, "p1.out.pcap", &expected_p1, true));
+	frame_list_free(&in[0]);
+	frame_list_free(&in[1]);
+	frame_list_free(&expected_p1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +390,7 @@ int main(void)
 					  test_switch_teardown),
 		cmocka_unit_test_teardown(test_policy, test_switch_teardown),
 		cmocka_unit_test_teardown(test_too_big, test_switch_teardown),
+		cmocka_unit_test_teardown(test_decap_stream, test_switch_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
