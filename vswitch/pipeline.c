@@ -860,6 +860,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	const uint16_t vid = p->vid;
 	const uint16_t own_tpid_network = rte_cpu_to_be_16(own_tpid);
 	uint32_t push_tag = 0;
+	/* encap: the template is 50 bytes (prefix_switch checked) */
 	uint16_t rewrite_vid = 0, rewrite_tpid = 0;
 	struct vxlan_encap_template template;
 	uint16_t ip_id = 0;
@@ -896,7 +897,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		if (action == FLOW_CACHE_push)
 			ok &= m->data_off >= VLAN_TAG_BYTES;
 		if (action == FLOW_CACHE_encap)
-			ok &= m->data_off >= template.length &&
+			ok &= m->data_off >= VXLAN_ENCAP_IPV4_LENGTH &&
 			      length <= template.max_inner_length;
 		const struct flow_cache_entry *e = flow_cache_slot(
 			(struct flow_cache_entry *)cache, key);
@@ -928,13 +929,12 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 			break;
 		}
 		default: /* encap */
-			vxlan_encap_write(&template, frame - template.length,
-					  length,
-					  vxlan_source_port(&template,
-							    vxlan_flow_hash(frame,
-									    length)),
-					  ip_id++);
-			delta = template.length;
+			vxlan_encap_write_untagged(
+				&template, frame - VXLAN_ENCAP_IPV4_LENGTH, length,
+				vxlan_source_port(&template,
+						  vxlan_flow_hash(frame, length)),
+				ip_id++);
+			delta = VXLAN_ENCAP_IPV4_LENGTH;
 			break;
 		}
 		if (delta != 0) {
@@ -949,7 +949,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	/* Every frame changed by the same number of bytes. */
 	int delta = action == FLOW_CACHE_push	 ? VLAN_TAG_BYTES
 		    : action == FLOW_CACHE_pop	 ? -VLAN_TAG_BYTES
-		    : action == FLOW_CACHE_encap ? template.length
+		    : action == FLOW_CACHE_encap ? VXLAN_ENCAP_IPV4_LENGTH
 						 : 0;
 	return (struct prefix_result){ i, rx_bytes,
 				       (uint64_t)((int64_t)rx_bytes +
@@ -1032,8 +1032,9 @@ prefix_switch(struct vswitch_context *ctx, const struct vswitch_table *table,
 	case FLOW_CACHE_push:
 		r = prefix_push(ctx, pkts, n, stamp, &p, 0, out, slot);
 		break;
-	case FLOW_CACHE_encap:
-		if (!out->encap || !out->encap->resolved)
+	case FLOW_CACHE_encap: /* the usual template only */
+		if (!out->encap || !out->encap->resolved ||
+		    out->encap->length != VXLAN_ENCAP_IPV4_LENGTH)
 			return 0;
 		r = prefix_encap(ctx, pkts, n, stamp, &p, 0, out, slot);
 		break;

@@ -398,6 +398,32 @@ vxlan_encap_write(const struct vxlan_encap_template *template, uint8_t *outer,
 	vxlan_put16(udp + 4, udp_length);
 }
 
+/* vxlan_encap_write() for a template without an underlay tag (length 50),
+ * in fewer instructions: the checksum needs two folds only (base, length
+ * and ID are 16 bits each), and length and ID go in one store. For a
+ * switch's path that encapsulates a burst to one tunnel. */
+static inline void
+vxlan_encap_write_untagged(const struct vxlan_encap_template *template,
+			   uint8_t *outer, uint32_t inner_length,
+			   uint16_t source_port, uint16_t ip_id)
+{
+	uint16_t total_length = (uint16_t)(inner_length + VXLAN_IPV4_OVERHEAD);
+	uint16_t id = ip_id & template->ip_id_mask;
+	uint32_t sum = template->checksum_base + total_length + id;
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	memcpy(outer, template->header, VXLAN_ENCAP_IPV4_LENGTH);
+	uint8_t length_and_id[4] = { (uint8_t)(total_length >> 8),
+				     (uint8_t)total_length, (uint8_t)(id >> 8),
+				     (uint8_t)id };
+	memcpy(outer + VXLAN_ETHERNET_LENGTH + 2, length_and_id, 4);
+	vxlan_put16(outer + VXLAN_ETHERNET_LENGTH + 10, (uint16_t)~sum);
+	uint8_t *udp = outer + VXLAN_ETHERNET_LENGTH + VXLAN_IPV4_LENGTH;
+	vxlan_put16(udp, source_port);
+	vxlan_put16(udp + 4, (uint16_t)(inner_length + VXLAN_UDP_LENGTH +
+					VXLAN_HEADER_LENGTH));
+}
+
 /* Encapsulates the inner frame at inner (inner_length bytes) by writing the
  * outer headers into the template->length bytes in front of it, which the
  * caller provides (mbuf headroom; prepend them after an ok). Returns the
