@@ -3,6 +3,9 @@
  * locks except the FDB's bucket lock when a MAC is learned, no syscalls.
  *
  * The burst, in order (process_burst):
+ *   0. the uniform prefix (prefix.c): the first frames that are alike
+ *      (classified the common way, one flow cache decision) are switched a
+ *      burst at a time; the steps below take the rest;
  *   1. classify each frame to (member, BD) (the common cases inline, the
  *      rest by classify_frame), drop what cannot be;
  *   2. ask the worker's flow cache; while every frame so far was a hit,
@@ -13,8 +16,9 @@
  *      overlap), then per frame: learn the source if needed, then unicast
  *      (caching the decision) or flood.
  * Counters are kept in runs (per-burst locals), written once per run.
- * Cost budget, measured: ~20 cycles per frame for a plain hit, ~35 with a
- * tag pushed or popped (32-frame bursts, data in cache).
+ * Cost budget, measured (tests/perf/switch-bench, loom's share beside the
+ * PMDs'): ~13 cycles per frame for a burst of plain hits, ~20 with a tag
+ * pushed or popped, ~32 with outer headers written.
  */
 #include "pipeline_private.h"
 
@@ -37,17 +41,6 @@ static inline void count_drop(struct vswitch_context *ctx, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
-/* Counting runs: consecutive frames of one member are counted with one
- * update, so a burst of one flow costs one counter write, not one per
- * frame. The runs live in vswitch_process's locals for a burst. */
-
-/* Frames in from one member: its rx counters and its BD's packets and
- * bytes. */
-struct rx_run {
-	uint16_t member; /* 0 = none yet */
-	uint32_t packets;
-	uint64_t bytes;
-};
 
 static inline void rx_run_end(struct vswitch_counters *counters,
 			      const struct vswitch_table *table,
@@ -78,11 +71,6 @@ static inline void rx_run_add(struct vswitch_counters *counters,
 	run->bytes += bytes;
 }
 
-/* Frames of one BD forwarded as unicast. */
-struct unicast_run {
-	uint16_t bd;
-	uint32_t packets;
-};
 
 static inline void unicast_run_end(struct vswitch_counters *counters,
 				   struct unicast_run *run)
@@ -102,18 +90,6 @@ static inline void unicast_run_add(struct vswitch_counters *counters,
 	run->packets++;
 }
 
-/* Frames out through one member: its tx counters, and its port's slot
- * count and bytes in ctx->out, kept here while the run lasts and written
- * back when it ends. Every frame put in ctx->out goes through the run
- * (tx_run_end before anything else writes there), so `count` is the
- * truth while the run lasts. */
-struct tx_run {
-	uint16_t member; /* 0 = none */
-	uint16_t port;
-	uint16_t count;  /* ctx->out.count[port] */
-	uint32_t packets;
-	uint64_t bytes;
-};
 
 static inline void tx_run_end(struct vswitch_context *ctx, struct tx_run *run)
 {
@@ -443,53 +419,7 @@ static void burst_see_learned(const uint64_t *source_keys,
 	}
 }
 
-/* What a flow cache entry matches besides the keys. */
-static inline uint32_t flow_cache_input(uint16_t member,
-					const struct vlan_classification *vlan)
-{
-	return member | (uint32_t)vlan->inner_tags << 16 |
-	       (uint32_t)vlan->tags_to_strip << 24;
-}
 
-/* A frame's MACs as the flow cache keys them: its first 12 bytes as they
- * lie (no byte swap, no BD: the input member implies the BD). */
-struct flow_key {
-	uint64_t head; /* bytes 0..7 */
-	uint32_t tail; /* bytes 8..11 */
-};
-
-/* Reads the key; the frame's length is the caller's to check (an mbuf's
- * buffer is far longer than the 12 bytes read). */
-static inline struct flow_key flow_key_read(const uint8_t *frame)
-{
-	struct flow_key key;
-	memcpy(&key.head, frame, sizeof(key.head));
-	memcpy(&key.tail, frame + 8, sizeof(key.tail));
-	return key;
-}
-
-static inline struct flow_cache_entry *
-flow_cache_slot(struct flow_cache_entry *cache, struct flow_key key)
-{
-	/* Multiplicative: CRC32 is linear, so flows that differ in the
-	 * same bits of both MACs would cancel out. Here the two MACs' last
-	 * bytes (where flows mostly differ) lie at different bits of head
-	 * and tail, and the multiply carries every bit into the 12 the index
-	 * takes. */
-	uint64_t hash = (key.head ^ key.tail) * UINT64_C(0x9e3779b97f4a7c15);
-	return &cache[hash >> (64 - 12)];
-}
-
-/* The entry's words from mac_tail on, as two 32-bit fields lie in one
- * 64-bit word: what the prefix compares in one go. */
-static inline uint64_t flow_cache_word(uint32_t low, uint32_t high)
-{
-#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	return low | (uint64_t)high << 32;
-#else
-	return (uint64_t)low << 32 | high;
-#endif
-}
 
 /* What a hit on a decision to send a frame classified as `vlan` from
  * `in` to `out` does (checked to be allowed: egress_allowed). */
@@ -506,12 +436,6 @@ static inline uint8_t flow_cache_action(const struct vswitch_member *in,
 	return out->egress.push ? FLOW_CACHE_push : FLOW_CACHE_plain;
 }
 
-/* A frame's 802.1Q tag, written as one 4-byte store. */
-static inline void tag_write(uint8_t *at, uint16_t tpid, uint16_t tci)
-{
-	uint32_t tag = rte_cpu_to_be_32((uint32_t)tpid << 16 | tci);
-	memcpy(at, &tag, sizeof(tag));
-}
 
 /* A flow cache hit's action other than plain and general: what
  * member_emit would do, without the checks the decision already passed
@@ -556,16 +480,6 @@ flow_cache_emit(struct vswitch_context *ctx, struct tx_run *tx_run,
 	return true;
 }
 
-/* Does e hold the decision for this key and input under stamp? One
- * branch for the words. */
-static inline bool flow_cache_match(const struct flow_cache_entry *e,
-				    uint64_t stamp, struct flow_key key,
-				    uint32_t input)
-{
-	return ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-		(flow_cache_word(e->mac_tail, e->input) ^
-		 flow_cache_word(key.tail, input))) == 0;
-}
 
 /* Input policing of a frame from `in`: false when it was dropped. A mark
  * goes on the frame as received, and on any tag an output member writes
@@ -587,12 +501,6 @@ static inline bool input_police(struct vswitch_context *ctx,
 	return true;
 }
 
-/* The counting runs of one burst. */
-struct burst_runs {
-	struct rx_run rx;
-	struct unicast_run unicast;
-	struct tx_run tx;
-};
 
 /* Frames of a burst from its first flow-cache miss on, kept in order for
  * the FDB's bulk lookup and then switched one at a time. */
@@ -802,397 +710,6 @@ static inline bool classify_own_tagged(const struct vswitch_port *port,
 	return true;
 }
 
-/* ---- The uniform prefix ----------------------------------------------
- * Most bursts are a few flows between the same two members: every frame
- * classified the common way and answered by the flow cache with the same
- * decision. Such a prefix of the burst is switched in two tight passes
- * (find it, then act on it as a whole) that keep their few values in
- * registers; the general loop goes on from the first frame that differs.
- * The result is what the general loop would do frame by frame: the same
- * outputs, in order, and the same counters. */
-
-/* The decision word of a cache entry: output member, action, 0. */
-static inline uint64_t flow_cache_decision(const struct flow_cache_entry *e)
-{
-	uint64_t word;
-	memcpy(&word,
-	       (const uint8_t *)e + offsetof(struct flow_cache_entry, out_member),
-	       sizeof(word));
-	return word;
-}
-
-/* What the prefix knows of its frames. */
-struct prefix {
-	uint16_t in_member;  /* as classified */
-	uint16_t bd;
-	uint32_t input;      /* flow_cache_input() */
-	uint64_t decision;   /* out_member..reserved of every frame's entry */
-	uint16_t vid;        /* tagged: the VID every frame carries */
-	uint8_t pcp, dei;    /* untagged: what a pushed tag carries */
-};
-
-/* What a prefix run returns. */
-struct prefix_result {
-	uint16_t taken;    /* frames of the prefix, all sent */
-	uint64_t rx_bytes; /* as received */
-	uint64_t tx_bytes; /* as sent */
-};
-
-/* Takes frames from the first while each hits the cache with p's
- * decision (untagged frames, or with `tagged` frames with one tag of
- * `own_tpid` and p's VID and nothing inside) and its action can be done
- * (headroom for a push or outer headers, an inner length the tunnel
- * takes), and does it to each at once, while its bytes are at hand; the
- * frames go to `slot` in order. A frame that would be dropped ends the
- * prefix: the general loop drops it, counted. `tagged` and `action` are
- * constants in each instance; what the loop reads of the decision is
- * copied to locals first, since stores to frame bytes may alias anything
- * else in memory. */
-static inline __attribute__((always_inline)) struct prefix_result
-prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
-	   uint64_t stamp, const struct prefix *p, const bool tagged,
-	   uint16_t own_tpid, const uint8_t action,
-	   const struct vswitch_member *out, struct rte_mbuf **slot)
-{
-	const struct flow_cache_entry *cache = ctx->flow_cache;
-	const uint64_t decision = p->decision;
-	const uint64_t input_word = flow_cache_word(0, p->input);
-	const uint16_t vid = p->vid;
-	const uint16_t own_tpid_network = rte_cpu_to_be_16(own_tpid);
-	uint32_t push_tag = 0;
-	/* encap: the template is 50 bytes (prefix_switch checked) */
-	uint16_t rewrite_vid = 0, rewrite_tpid = 0;
-	struct vxlan_encap_template template;
-	uint16_t ip_id = 0;
-	if (action == FLOW_CACHE_push)
-		push_tag = rte_cpu_to_be_32((uint32_t)out->egress.tpid << 16 |
-					    vlan_tci(p->pcp, p->dei,
-						     out->egress.vid));
-	if (action == FLOW_CACHE_retag) {
-		rewrite_vid = vlan_tci_vid(out->egress.vid);
-		rewrite_tpid = out->egress.tpid;
-	}
-	if (action == FLOW_CACHE_encap) {
-		template = *out->encap; /* checked: resolved */
-		ip_id = ctx->ip_id;
-	}
-	uint64_t rx_bytes = 0;
-	uint16_t i;
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-		struct flow_key key = flow_key_read(frame);
-		uint16_t type; /* network order */
-		memcpy(&type, frame + 12, sizeof(type));
-		uint16_t length = rte_pktmbuf_data_len(m);
-		/* The source needs no check: an entry with these MACs was
-		 * made for a frame whose source was valid. */
-		bool ok = length >= (tagged ? 18 : RTE_ETHER_HDR_LEN);
-		if (tagged)
-			ok &= type == own_tpid_network &&
-			      vlan_tci_vid(vlan_read16(frame + 14)) == vid &&
-			      !vlan_is_tpid(vlan_read16(frame + 16));
-		else
-			ok &= !vlan_is_tpid_network(type);
-		if (action == FLOW_CACHE_push)
-			ok &= m->data_off >= VLAN_TAG_BYTES;
-		if (action == FLOW_CACHE_encap)
-			ok &= m->data_off >= VXLAN_ENCAP_IPV4_LENGTH &&
-			      length <= template.max_inner_length;
-		const struct flow_cache_entry *e = flow_cache_slot(
-			(struct flow_cache_entry *)cache, key);
-		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-			    (flow_cache_word(e->mac_tail, e->input) ^
-			     (key.tail | input_word)) |
-			    (flow_cache_decision(e) ^ decision)) != 0)
-			break;
-		uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
-		rx_bytes += pkt_len;
-		int delta = 0; /* bytes the action adds in front */
-		switch (action) {
-		case FLOW_CACHE_plain:
-			break;
-		case FLOW_CACHE_push: /* untagged in: one tag for all */
-			vlan_move_macs(frame - VLAN_TAG_BYTES, frame);
-			memcpy(frame - VLAN_TAG_BYTES + VLAN_MAC_BYTES, &push_tag,
-			       sizeof(push_tag));
-			delta = VLAN_TAG_BYTES;
-			break;
-		case FLOW_CACHE_pop:
-			vlan_move_macs(frame + VLAN_TAG_BYTES, frame);
-			delta = -VLAN_TAG_BYTES;
-			break;
-		case FLOW_CACHE_retag: { /* each keeps its PCP and DEI */
-			uint16_t tci = vlan_read16(frame + VLAN_MAC_BYTES + 2);
-			tag_write(frame + VLAN_MAC_BYTES, rewrite_tpid,
-				  (uint16_t)((tci & 0xf000u) | rewrite_vid));
-			break;
-		}
-		default: /* encap */
-			vxlan_encap_write_untagged(
-				&template, frame - VXLAN_ENCAP_IPV4_LENGTH, length,
-				vxlan_source_port(&template,
-						  vxlan_flow_hash(frame, length)),
-				ip_id++);
-			delta = VXLAN_ENCAP_IPV4_LENGTH;
-			break;
-		}
-		if (delta != 0) {
-			m->data_off = (uint16_t)(m->data_off - delta);
-			m->data_len = (uint16_t)(length + delta);
-			m->pkt_len = (uint32_t)(pkt_len + delta);
-		}
-		slot[i] = m;
-	}
-	if (action == FLOW_CACHE_encap)
-		ctx->ip_id = ip_id;
-	/* Every frame changed by the same number of bytes. */
-	int delta = action == FLOW_CACHE_push	 ? VLAN_TAG_BYTES
-		    : action == FLOW_CACHE_pop	 ? -VLAN_TAG_BYTES
-		    : action == FLOW_CACHE_encap ? VXLAN_ENCAP_IPV4_LENGTH
-						 : 0;
-	return (struct prefix_result){ i, rx_bytes,
-				       (uint64_t)((int64_t)rx_bytes +
-						  (int64_t)delta * i) };
-}
-
-/* One instance per kind of prefix, each a function of its own: its loop
- * has the registers to itself. */
-#define PREFIX_INSTANCE(name, tagged, action)                                  \
-	static __attribute__((noinline)) struct prefix_result name(            \
-		struct vswitch_context *ctx, struct rte_mbuf **pkts,            \
-		uint16_t n, uint64_t stamp, const struct prefix *p,             \
-		uint16_t own_tpid, const struct vswitch_member *out,            \
-		struct rte_mbuf **slot)                                         \
-	{                                                                      \
-		return prefix_run(ctx, pkts, n, stamp, p, tagged, own_tpid,     \
-				  action, out, slot);                           \
-	}
-PREFIX_INSTANCE(prefix_plain, false, FLOW_CACHE_plain)
-PREFIX_INSTANCE(prefix_push, false, FLOW_CACHE_push)
-PREFIX_INSTANCE(prefix_encap, false, FLOW_CACHE_encap)
-PREFIX_INSTANCE(prefix_pop, true, FLOW_CACHE_pop)
-PREFIX_INSTANCE(prefix_retag, true, FLOW_CACHE_retag)
-#undef PREFIX_INSTANCE
-
-/* Switches the burst's uniform prefix, if it has one: classified as the
- * general loop would (see process_burst), then acted on. Returns how many
- * frames it took (*rx_bytes gets their bytes as received). */
-static inline __attribute__((always_inline)) uint16_t
-prefix_switch(struct vswitch_context *ctx, const struct vswitch_table *table,
-	      const struct vswitch_port *port, struct rte_mbuf **pkts,
-	      uint16_t n, uint64_t stamp, uint16_t untagged_member,
-	      const struct vlan_classification *untagged_vlan,
-	      uint16_t own_tpid, struct burst_runs *runs, uint64_t *rx_bytes)
-{
-	const struct vswitch_member *members = table->members;
-	const uint8_t *first = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
-	uint16_t type = vlan_read16(first + 12);
-	struct prefix p = { 0 };
-	bool tagged;
-	if (untagged_member && !vlan_is_tpid(type)) {
-		tagged = false;
-		p.in_member = untagged_member;
-		p.input = flow_cache_input(untagged_member, untagged_vlan);
-		p.pcp = untagged_vlan->pcp;
-		p.dei = untagged_vlan->dei;
-	} else if (own_tpid && type == own_tpid &&
-		   rte_pktmbuf_data_len(pkts[0]) >= 18) {
-		uint16_t vid = vlan_tci_vid(vlan_read16(first + 14));
-		if (!vid || !vlan_port_allows(&port->vlan, vid) ||
-		    !port->vid_member[vid])
-			return 0;
-		tagged = true;
-		p.in_member = port->vid_member[vid];
-		p.vid = vid;
-		struct vlan_classification vlan = { .verdict = VLAN_OK,
-						    .tags_to_strip = 1,
-						    .vid = vid };
-		p.input = flow_cache_input(p.in_member, &vlan);
-	} else {
-		return 0;
-	}
-	p.bd = members[p.in_member].bd;
-
-	/* The decision: the first frame's entry, if it is for this input
-	 * (prefix_run checks the rest of it for every frame). */
-	const struct flow_cache_entry *e =
-		flow_cache_slot(ctx->flow_cache, flow_key_read(first));
-	if (e->input != p.input || !e->out_member)
-		return 0;
-	p.decision = flow_cache_decision(e);
-	const struct vswitch_member *out = &members[e->out_member];
-	struct vswitch_output *o = &ctx->out;
-	struct rte_mbuf **slot = &o->pkts[out->port][o->count[out->port]];
-	struct prefix_result r;
-	switch (e->action) {
-	case FLOW_CACHE_plain:
-		r = prefix_plain(ctx, pkts, n, stamp, &p, 0, out, slot);
-		break;
-	case FLOW_CACHE_push:
-		r = prefix_push(ctx, pkts, n, stamp, &p, 0, out, slot);
-		break;
-	case FLOW_CACHE_encap: /* the usual template only */
-		if (!out->encap || !out->encap->resolved ||
-		    out->encap->length != VXLAN_ENCAP_IPV4_LENGTH)
-			return 0;
-		r = prefix_encap(ctx, pkts, n, stamp, &p, 0, out, slot);
-		break;
-	case FLOW_CACHE_pop:
-		if (!tagged)
-			return 0;
-		r = prefix_pop(ctx, pkts, n, stamp, &p, own_tpid, out, slot);
-		break;
-	case FLOW_CACHE_retag:
-		if (!tagged)
-			return 0;
-		r = prefix_retag(ctx, pkts, n, stamp, &p, own_tpid, out, slot);
-		break;
-	default:
-		return 0;
-	}
-	if (r.taken == 0)
-		return 0;
-
-	/* The runs, as the frames through the general loop would leave
-	 * them. */
-	runs->rx = (struct rx_run){ p.in_member, r.taken, r.rx_bytes };
-	runs->unicast = (struct unicast_run){ p.bd, r.taken };
-	runs->tx = (struct tx_run){ out->id, out->port,
-				    (uint16_t)(o->count[out->port] + r.taken),
-				    r.taken, r.tx_bytes };
-	*rx_bytes += r.rx_bytes;
-	return r.taken;
-}
-
-/* ---- The underlay's uniform prefix ----
- * VXLAN frames from one remote VTEP and VNI, to one output: each frame's
- * outer headers are compared with the first's (which vxlan_decap checked
- * in full) in five masked words, which covers every field decap checks
- * or looks the tunnel up by; then only the lengths and the IPv4 checksum
- * remain to check per frame. Only the plain layout: untagged underlay,
- * IPv4 without options, no outer padding, no UDP checksum to verify. */
-
-#define DECAP_OUTER 50 /* Ethernet 14, IPv4 20, UDP 8, VXLAN 8 */
-#define DECAP_WORDS 5
-static const uint8_t decap_word_offsets[DECAP_WORDS] = { 12, 20, 28, 36, 44 };
-/* Per byte from offset 12: the bits every frame must share with the
- * first. Variable: TOS, lengths, ID, TTL, checksums, UDP source port. */
-static const uint8_t decap_mask_bytes[DECAP_WORDS * 8] = {
-	0xff, 0xff, 0xff, 0, 0, 0, 0, 0,          /* type, version+IHL */
-	0x3f, 0xff, 0, 0xff, 0, 0, 0xff, 0xff,    /* fragment, protocol, source */
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, /* source, destination */
-	0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff,       /* UDP port, VXLAN flags */
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, /* flags, VNI, reserved */
-};
-
-static __attribute__((noinline)) struct prefix_result
-prefix_decap(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
-	     uint64_t stamp, const struct prefix *p, const uint64_t *expected,
-	     struct rte_mbuf **slot)
-{
-	const struct flow_cache_entry *cache = ctx->flow_cache;
-	const uint64_t decision = p->decision;
-	const uint64_t input_word = flow_cache_word(0, p->input);
-	uint64_t mask[DECAP_WORDS], want[DECAP_WORDS];
-	for (unsigned w = 0; w < DECAP_WORDS; w++) {
-		memcpy(&mask[w], decap_mask_bytes + 8 * w, 8);
-		want[w] = expected[w];
-	}
-	uint64_t rx_bytes = 0;
-	uint16_t i;
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-		uint16_t length = rte_pktmbuf_data_len(m);
-		uint64_t differ = 0;
-		for (unsigned w = 0; w < DECAP_WORDS; w++)
-			differ |= (vxlan_load64(frame + decap_word_offsets[w]) ^
-				   want[w]) & mask[w];
-		uint16_t total_length = vlan_read16(frame + 16);
-		uint16_t udp_length = vlan_read16(frame + 38);
-		uint64_t sum = (uint64_t)vxlan_load32(frame + 14) +
-			       vxlan_load32(frame + 18) + vxlan_load32(frame + 22) +
-			       vxlan_load32(frame + 26) + vxlan_load32(frame + 30);
-		const uint8_t *inner = frame + DECAP_OUTER;
-		struct flow_key key = flow_key_read(inner);
-		uint16_t type;
-		memcpy(&type, inner + 12, sizeof(type));
-		bool ok = differ == 0 && length == rte_pktmbuf_pkt_len(m) &&
-			  length >= DECAP_OUTER + RTE_ETHER_HDR_LEN &&
-			  total_length == length - RTE_ETHER_HDR_LEN &&
-			  udp_length == total_length - 20 &&
-			  vxlan_checksum_fold(sum) == 0xffff &&
-			  !vlan_is_tpid_network(type);
-		const struct flow_cache_entry *e = flow_cache_slot(
-			(struct flow_cache_entry *)cache, key);
-		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-			    (flow_cache_word(e->mac_tail, e->input) ^
-			     (key.tail | input_word)) |
-			    (flow_cache_decision(e) ^ decision)) != 0)
-			break;
-		rx_bytes += length;
-		m->data_off = (uint16_t)(m->data_off + DECAP_OUTER);
-		m->data_len = (uint16_t)(length - DECAP_OUTER);
-		m->pkt_len = (uint32_t)(length - DECAP_OUTER);
-		slot[i] = m;
-	}
-	/* rx_bytes: as received (the port's); tx_bytes: the inner frames
-	 * (the member's rx and tx). */
-	return (struct prefix_result){ i, rx_bytes,
-				       rx_bytes - (uint64_t)DECAP_OUTER * i };
-}
-
-/* The underlay port's prefix, if the burst has one: see above. */
-static inline __attribute__((always_inline)) uint16_t
-prefix_decap_switch(struct vswitch_context *ctx,
-		    const struct vswitch_table *table, struct rte_mbuf **pkts,
-		    uint16_t n, uint64_t stamp, struct burst_runs *runs,
-		    uint64_t *rx_bytes)
-{
-	const struct vxlan_tunnel_table *vxlan = table->vxlan;
-	if (vxlan->underlay.verify_udp_checksum || vxlan->underlay.vid)
-		return 0;
-	const uint8_t *first = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
-	uint16_t length = rte_pktmbuf_data_len(pkts[0]);
-	struct vxlan_decap_result decap;
-	if (vxlan_decap(vxlan, first, length, &decap) != VXLAN_DECAP_ok ||
-	    decap.inner_offset != DECAP_OUTER ||
-	    decap.inner_length != length - DECAP_OUTER)
-		return 0;
-	const uint8_t *inner = first + DECAP_OUTER;
-	if (vlan_is_tpid(vlan_read16(inner + 12)))
-		return 0;
-	struct prefix p = { .in_member = decap.member };
-	p.bd = table->members[decap.member].bd;
-	struct vlan_classification vlan = { .verdict = VLAN_OK };
-	p.input = flow_cache_input(decap.member, &vlan);
-	const struct flow_cache_entry *e =
-		flow_cache_slot(ctx->flow_cache, flow_key_read(inner));
-	if (e->input != p.input || !e->out_member ||
-	    e->action != FLOW_CACHE_plain)
-		return 0;
-	p.decision = flow_cache_decision(e);
-	uint64_t expected[DECAP_WORDS];
-	for (unsigned w = 0; w < DECAP_WORDS; w++)
-		expected[w] = vxlan_load64(first + decap_word_offsets[w]);
-
-	const struct vswitch_member *out = &table->members[e->out_member];
-	struct vswitch_output *o = &ctx->out;
-	struct rte_mbuf **slot = &o->pkts[out->port][o->count[out->port]];
-	struct prefix_result r = prefix_decap(ctx, pkts, n, stamp, &p, expected,
-					      slot);
-	if (r.taken == 0)
-		return 0;
-	runs->rx = (struct rx_run){ p.in_member, r.taken, r.tx_bytes };
-	runs->unicast = (struct unicast_run){ p.bd, r.taken };
-	runs->tx = (struct tx_run){ out->id, out->port,
-				    (uint16_t)(o->count[out->port] + r.taken),
-				    r.taken, r.tx_bytes };
-	*rx_bytes += r.rx_bytes;
-	return r.taken;
-}
-
 /* One pass classifies each frame and asks the flow cache. A frame the
  * cache answers, with nothing before it left waiting, is switched at once
  * (switching frames one at a time in order is then what happens); from
@@ -1246,12 +763,12 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	uint16_t dropped = 0;
 	uint16_t first = 0;
 	if (underlay && likely(cache != NULL))
-		first = prefix_decap_switch(ctx, table, pkts, n, stamp, &runs,
-					    &rx_bytes);
+		first = vswitch_prefix_decap_switch(ctx, table, pkts, n, stamp,
+						    &runs, &rx_bytes);
 	else if (likely(cache != NULL))
-		first = prefix_switch(ctx, table, port, pkts, n, stamp,
-				      untagged_member, &untagged_vlan, own_tpid,
-				      &runs, &rx_bytes);
+		first = vswitch_prefix_switch(ctx, table, port, pkts, n, stamp,
+					      untagged_member, &untagged_vlan,
+					      own_tpid, &runs, &rx_bytes);
 
 	for (uint16_t i = first; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -11,6 +11,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 
 /* MACs straight from the frame as 48-bit numbers (FDB keys without the
  * BD): one unaligned 8-byte load and a byte swap each (the frame has at
@@ -294,5 +295,142 @@ static inline bool member_may_send(const struct vswitch_table *table,
 	}
 	return true;
 }
+
+/* ---- What the pipeline and its burst paths share ---- */
+
+/* Counting runs: consecutive frames of one member are counted with one
+ * update, so a burst of one flow costs one counter write, not one per
+ * frame. The runs live in vswitch_process's locals for a burst. */
+
+/* Frames in from one member: its rx counters and its BD's packets and
+ * bytes. */
+struct rx_run {
+	uint16_t member; /* 0 = none yet */
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+/* Frames of one BD forwarded as unicast. */
+struct unicast_run {
+	uint16_t bd;
+	uint32_t packets;
+};
+
+/* Frames out through one member: its tx counters, and its port's slot
+ * count and bytes in ctx->out, kept here while the run lasts and written
+ * back when it ends. Every frame put in ctx->out goes through the run
+ * (tx_run_end before anything else writes there), so `count` is the
+ * truth while the run lasts. */
+struct tx_run {
+	uint16_t member; /* 0 = none */
+	uint16_t port;
+	uint16_t count;  /* ctx->out.count[port] */
+	uint32_t packets;
+	uint64_t bytes;
+};
+
+/* The counting runs of one burst. */
+struct burst_runs {
+	struct rx_run rx;
+	struct unicast_run unicast;
+	struct tx_run tx;
+};
+
+/* What a flow cache entry matches besides the keys. */
+static inline uint32_t flow_cache_input(uint16_t member,
+					const struct vlan_classification *vlan)
+{
+	return member | (uint32_t)vlan->inner_tags << 16 |
+	       (uint32_t)vlan->tags_to_strip << 24;
+}
+
+/* A frame's MACs as the flow cache keys them: its first 12 bytes as they
+ * lie (no byte swap, no BD: the input member implies the BD). */
+struct flow_key {
+	uint64_t head; /* bytes 0..7 */
+	uint32_t tail; /* bytes 8..11 */
+};
+
+/* Reads the key; the frame's length is the caller's to check (an mbuf's
+ * buffer is far longer than the 12 bytes read). */
+static inline struct flow_key flow_key_read(const uint8_t *frame)
+{
+	struct flow_key key;
+	memcpy(&key.head, frame, sizeof(key.head));
+	memcpy(&key.tail, frame + 8, sizeof(key.tail));
+	return key;
+}
+
+static inline struct flow_cache_entry *
+flow_cache_slot(struct flow_cache_entry *cache, struct flow_key key)
+{
+	/* Multiplicative: CRC32 is linear, so flows that differ in the
+	 * same bits of both MACs would cancel out. Here the two MACs' last
+	 * bytes (where flows mostly differ) lie at different bits of head
+	 * and tail, and the multiply carries every bit into the 12 the index
+	 * takes. */
+	uint64_t hash = (key.head ^ key.tail) * UINT64_C(0x9e3779b97f4a7c15);
+	return &cache[hash >> (64 - 12)];
+}
+
+/* The entry's words from mac_tail on, as two 32-bit fields lie in one
+ * 64-bit word: what the prefix compares in one go. */
+static inline uint64_t flow_cache_word(uint32_t low, uint32_t high)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return low | (uint64_t)high << 32;
+#else
+	return (uint64_t)low << 32 | high;
+#endif
+}
+
+/* The decision word of a cache entry: output member, action, 0. */
+static inline uint64_t flow_cache_decision(const struct flow_cache_entry *e)
+{
+	uint64_t word;
+	memcpy(&word,
+	       (const uint8_t *)e + offsetof(struct flow_cache_entry, out_member),
+	       sizeof(word));
+	return word;
+}
+
+/* Does e hold the decision for this key and input under stamp? One
+ * branch for the words. */
+static inline bool flow_cache_match(const struct flow_cache_entry *e,
+				    uint64_t stamp, struct flow_key key,
+				    uint32_t input)
+{
+	return ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
+		(flow_cache_word(e->mac_tail, e->input) ^
+		 flow_cache_word(key.tail, input))) == 0;
+}
+
+/* A frame's 802.1Q tag, written as one 4-byte store. */
+static inline void tag_write(uint8_t *at, uint16_t tpid, uint16_t tci)
+{
+	uint32_t tag = rte_cpu_to_be_32((uint32_t)tpid << 16 | tci);
+	memcpy(at, &tag, sizeof(tag));
+}
+
+
+/* The uniform prefix of a burst (prefix.c): its first frames, classified
+ * the common way and answered by the flow cache with one decision, are
+ * switched a burst at a time. Each returns how many frames it switched
+ * (0: none), sets the runs as switching them one by one would, and adds
+ * their bytes as received to *rx_bytes. */
+uint16_t vswitch_prefix_switch(struct vswitch_context *ctx,
+			       const struct vswitch_table *table,
+			       const struct vswitch_port *port,
+			       struct rte_mbuf **pkts, uint16_t n,
+			       uint64_t stamp, uint16_t untagged_member,
+			       const struct vlan_classification *untagged_vlan,
+			       uint16_t own_tpid, struct burst_runs *runs,
+			       uint64_t *rx_bytes);
+/* The same for frames from the underlay port (VXLAN to decapsulate). */
+uint16_t vswitch_prefix_decap_switch(struct vswitch_context *ctx,
+				     const struct vswitch_table *table,
+				     struct rte_mbuf **pkts, uint16_t n,
+				     uint64_t stamp, struct burst_runs *runs,
+				     uint64_t *rx_bytes);
 
 #endif
