@@ -17,6 +17,14 @@
 
 #include <rte_mbuf.h>
 
+/* Two bytes as they lie (network order). */
+static inline uint16_t load16(const uint8_t *at)
+{
+	uint16_t value;
+	memcpy(&value, at, sizeof(value));
+	return value;
+}
+
 /* What the prefix knows of its frames. */
 struct prefix {
 	uint16_t in_member;  /* as classified */
@@ -55,6 +63,8 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	const uint64_t input_word = flow_cache_word(0, p->input);
 	const uint16_t vid = p->vid;
 	const uint16_t own_tpid_network = rte_cpu_to_be_16(own_tpid);
+	const uint16_t vid_mask = rte_cpu_to_be_16(0x0fff);
+	const uint16_t vid_network = rte_cpu_to_be_16(vid);
 	uint32_t push_tag = 0;
 	/* encap: the template is 50 bytes (prefix_switch checked) */
 	uint16_t rewrite_vid = 0, rewrite_tpid = 0;
@@ -86,11 +96,11 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		bool ok = length >= (tagged ? 18 : RTE_ETHER_HDR_LEN);
 		if (tagged)
 			ok &= type == own_tpid_network &&
-			      vlan_tci_vid(vlan_read16(frame + 14)) == vid &&
-			      !vlan_is_tpid(vlan_read16(frame + 16));
+			      (load16(frame + 14) & vid_mask) == vid_network &&
+			      !vlan_is_tpid_network(load16(frame + 16));
 		else
 			ok &= !vlan_is_tpid_network(type);
-		if (action == FLOW_CACHE_push)
+		if (action == FLOW_CACHE_push || action == FLOW_CACHE_pop)
 			ok &= m->data_off >= VLAN_TAG_BYTES;
 		if (action == FLOW_CACHE_encap)
 			ok &= m->data_off >= VXLAN_ENCAP_IPV4_LENGTH &&
@@ -108,16 +118,26 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		switch (action) {
 		case FLOW_CACHE_plain:
 			break;
-		case FLOW_CACHE_push: /* untagged in: one tag for all */
-			vlan_move_macs(frame - VLAN_TAG_BYTES, frame);
+		case FLOW_CACHE_push: { /* untagged in: one tag for all */
+			/* The MACs move 4 bytes forward as 16 bytes (the 4
+			 * after them are the tag's place), then the tag. */
+			uint8_t moved[16];
+			memcpy(moved, frame, sizeof(moved));
+			memcpy(frame - VLAN_TAG_BYTES, moved, sizeof(moved));
 			memcpy(frame - VLAN_TAG_BYTES + VLAN_MAC_BYTES, &push_tag,
 			       sizeof(push_tag));
 			delta = VLAN_TAG_BYTES;
 			break;
-		case FLOW_CACHE_pop:
-			vlan_move_macs(frame + VLAN_TAG_BYTES, frame);
+		}
+		case FLOW_CACHE_pop: { /* the MACs move 4 bytes back, as 16
+					* bytes with the 4 of headroom before
+					* them (headroom again after) */
+			uint8_t moved[16];
+			memcpy(moved, frame - VLAN_TAG_BYTES, sizeof(moved));
+			memcpy(frame, moved, sizeof(moved));
 			delta = -VLAN_TAG_BYTES;
 			break;
+		}
 		case FLOW_CACHE_retag: { /* each keeps its PCP and DEI */
 			uint16_t tci = vlan_read16(frame + VLAN_MAC_BYTES + 2);
 			tag_write(frame + VLAN_MAC_BYTES, rewrite_tpid,
