@@ -344,20 +344,29 @@ static inline uint32_t flow_cache_input(uint16_t member,
 	       (uint32_t)vlan->tags_to_strip << 24;
 }
 
-/* A frame's MACs as the flow cache keys them: its first 12 bytes as they
- * lie (no byte swap, no BD: the input member implies the BD). */
+/* A frame as the flow cache keys it: its MACs and the EtherType after
+ * them, its first 14 bytes as they lie (no byte swap, no BD: the input
+ * member implies the BD). With the EtherType in the key, an entry made
+ * for an untagged frame never answers a tagged one with the same MACs:
+ * classification counts every tag (tags_to_strip + inner_tags), so the
+ * entry's input differs whenever bytes 12..13 are a TPID. */
 struct flow_key {
 	uint64_t head; /* bytes 0..7 */
-	uint32_t tail; /* bytes 8..11 */
+	uint64_t tail; /* bytes 8..13, the top 16 bits 0 */
 };
 
 /* Reads the key; the frame's length is the caller's to check (an mbuf's
- * buffer is far longer than the 12 bytes read). */
+ * buffer is far longer than the 16 bytes read). */
 static inline struct flow_key flow_key_read(const uint8_t *frame)
 {
 	struct flow_key key;
 	memcpy(&key.head, frame, sizeof(key.head));
-	memcpy(&key.tail, frame + 8, sizeof(key.tail));
+	memcpy(&key.tail, frame + 8, sizeof(key.tail)); /* bytes 8..15 */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	key.tail &= UINT64_C(0x0000ffffffffffff); /* bytes 8..13 */
+#else
+	key.tail &= UINT64_C(0xffffffffffff0000);
+#endif
 	return key;
 }
 
@@ -373,23 +382,12 @@ flow_cache_slot(struct flow_cache_entry *cache, struct flow_key key)
 	return &cache[hash >> (64 - 12)];
 }
 
-/* The entry's words from mac_tail on, as two 32-bit fields lie in one
- * 64-bit word: what the prefix compares in one go. */
-static inline uint64_t flow_cache_word(uint32_t low, uint32_t high)
-{
-#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	return low | (uint64_t)high << 32;
-#else
-	return (uint64_t)low << 32 | high;
-#endif
-}
-
-/* The decision word of a cache entry: output member, action, 0. */
-static inline uint64_t flow_cache_decision(const struct flow_cache_entry *e)
+/* An entry's last word: input, output member, action and the reserved
+ * byte (0), as they lie; what the prefix compares in one go. */
+static inline uint64_t flow_cache_outcome(const struct flow_cache_entry *e)
 {
 	uint64_t word;
-	memcpy(&word,
-	       (const uint8_t *)e + offsetof(struct flow_cache_entry, out_member),
+	memcpy(&word, (const uint8_t *)e + offsetof(struct flow_cache_entry, input),
 	       sizeof(word));
 	return word;
 }
@@ -401,8 +399,7 @@ static inline bool flow_cache_match(const struct flow_cache_entry *e,
 				    uint32_t input)
 {
 	return ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-		(flow_cache_word(e->mac_tail, e->input) ^
-		 flow_cache_word(key.tail, input))) == 0;
+		(e->mac_tail ^ key.tail) | (uint64_t)(e->input ^ input)) == 0;
 }
 
 /* A frame's 802.1Q tag, written as one 4-byte store. */

@@ -30,7 +30,7 @@ struct prefix {
 	uint16_t in_member;  /* as classified */
 	uint16_t bd;
 	uint32_t input;      /* flow_cache_input() */
-	uint64_t decision;   /* out_member..reserved of every frame's entry */
+	uint64_t outcome;    /* flow_cache_outcome() of every frame's entry */
 	uint16_t vid;        /* tagged: the VID every frame carries */
 	uint8_t pcp, dei;    /* untagged: what a pushed tag carries */
 };
@@ -59,8 +59,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	   const struct vswitch_member *out, struct rte_mbuf **slot)
 {
 	const struct flow_cache_entry *cache = ctx->flow_cache;
-	const uint64_t decision = p->decision;
-	const uint64_t input_word = flow_cache_word(0, p->input);
+	const uint64_t outcome = p->outcome;
 	const uint16_t vid = p->vid;
 	const uint16_t own_tpid_network = rte_cpu_to_be_16(own_tpid);
 	const uint16_t vid_mask = rte_cpu_to_be_16(0x0fff);
@@ -88,18 +87,16 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_mbuf *m = pkts[i];
 		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 		struct flow_key key = flow_key_read(frame);
-		uint16_t type; /* network order */
-		memcpy(&type, frame + 12, sizeof(type));
 		uint16_t length = rte_pktmbuf_data_len(m);
 		/* The source needs no check: an entry with these MACs was
 		 * made for a frame whose source was valid. */
 		bool ok = length >= (tagged ? 18 : RTE_ETHER_HDR_LEN);
+		/* Untagged frames need no look at their EtherType: it is in
+		 * the key (flow_key). */
 		if (tagged)
-			ok &= type == own_tpid_network &&
+			ok &= load16(frame + 12) == own_tpid_network &&
 			      (load16(frame + 14) & vid_mask) == vid_network &&
 			      !vlan_is_tpid_network(load16(frame + 16));
-		else
-			ok &= !vlan_is_tpid_network(type);
 		if (action == FLOW_CACHE_push || action == FLOW_CACHE_pop)
 			ok &= m->data_off >= VLAN_TAG_BYTES;
 		if (action == FLOW_CACHE_encap)
@@ -108,9 +105,8 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		const struct flow_cache_entry *e = flow_cache_slot(
 			(struct flow_cache_entry *)cache, key);
 		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-			    (flow_cache_word(e->mac_tail, e->input) ^
-			     (key.tail | input_word)) |
-			    (flow_cache_decision(e) ^ decision)) != 0)
+			    (e->mac_tail ^ key.tail) |
+			    (flow_cache_outcome(e) ^ outcome)) != 0)
 			break;
 		uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
 		rx_bytes += pkt_len;
@@ -238,7 +234,7 @@ uint16_t vswitch_prefix_switch(struct vswitch_context *ctx,
 		flow_cache_slot(ctx->flow_cache, flow_key_read(first));
 	if (e->input != p.input || !e->out_member)
 		return 0;
-	p.decision = flow_cache_decision(e);
+	p.outcome = flow_cache_outcome(e);
 	const struct vswitch_member *out = &members[e->out_member];
 	struct vswitch_output *o = &ctx->out;
 	struct rte_mbuf **slot = &o->pkts[out->port][o->count[out->port]];
@@ -310,8 +306,7 @@ prefix_decap(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	     struct rte_mbuf **slot)
 {
 	const struct flow_cache_entry *cache = ctx->flow_cache;
-	const uint64_t decision = p->decision;
-	const uint64_t input_word = flow_cache_word(0, p->input);
+	const uint64_t outcome = p->outcome;
 	uint64_t mask[DECAP_WORDS], want[DECAP_WORDS];
 	for (unsigned w = 0; w < DECAP_WORDS; w++) {
 		memcpy(&mask[w], decap_mask_bytes + 8 * w, 8);
@@ -333,21 +328,17 @@ prefix_decap(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 			       vxlan_load32(frame + 18) + vxlan_load32(frame + 22) +
 			       vxlan_load32(frame + 26) + vxlan_load32(frame + 30);
 		const uint8_t *inner = frame + DECAP_OUTER;
-		struct flow_key key = flow_key_read(inner);
-		uint16_t type;
-		memcpy(&type, inner + 12, sizeof(type));
+		struct flow_key key = flow_key_read(inner); /* EtherType too */
 		bool ok = differ == 0 && length == rte_pktmbuf_pkt_len(m) &&
 			  length >= DECAP_OUTER + RTE_ETHER_HDR_LEN &&
 			  total_length == length - RTE_ETHER_HDR_LEN &&
 			  udp_length == total_length - 20 &&
-			  vxlan_checksum_fold(sum) == 0xffff &&
-			  !vlan_is_tpid_network(type);
+			  vxlan_checksum_fold(sum) == 0xffff;
 		const struct flow_cache_entry *e = flow_cache_slot(
 			(struct flow_cache_entry *)cache, key);
 		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-			    (flow_cache_word(e->mac_tail, e->input) ^
-			     (key.tail | input_word)) |
-			    (flow_cache_decision(e) ^ decision)) != 0)
+			    (e->mac_tail ^ key.tail) |
+			    (flow_cache_outcome(e) ^ outcome)) != 0)
 			break;
 		rx_bytes += length;
 		m->data_off = (uint16_t)(m->data_off + DECAP_OUTER);
@@ -390,7 +381,7 @@ uint16_t vswitch_prefix_decap_switch(struct vswitch_context *ctx,
 	if (e->input != p.input || !e->out_member ||
 	    e->action != FLOW_CACHE_plain)
 		return 0;
-	p.decision = flow_cache_decision(e);
+	p.outcome = flow_cache_outcome(e);
 	uint64_t expected[DECAP_WORDS];
 	for (unsigned w = 0; w < DECAP_WORDS; w++)
 		expected[w] = vxlan_load64(first + decap_word_offsets[w]);

@@ -543,7 +543,8 @@ struct vswitch_punt {
 };
 
 /* A worker's exact-match cache of forwarding decisions, as OVS's EMC:
- * (destination and source MAC, input member, inner tags, tag stripped)
+ * (destination and source MAC, EtherType, input member, inner tags, tag
+ * stripped)
  * -> output member, for unicast frames whose source needed no learning,
  * and what leaving through it takes (`action`: the cases with no policer
  * on the way get a short path of their own). An entry is
@@ -553,15 +554,15 @@ struct vswitch_punt {
  * Written and read by its worker only. */
 #define FLOW_CACHE_ENTRIES 4096 /* 2^12: the hash takes 12 bits */
 struct flow_cache_entry {
-	/* The frame's MACs as they lie in its first 12 bytes: the BD needs
-	 * no place of its own, the input member implies it. */
+	/* The frame's first 14 bytes as they lie (MACs, EtherType): the BD
+	 * needs no place of its own, the input member implies it. */
 	uint64_t mac_head;    /* bytes 0..7: destination, source's first 2 */
-	uint32_t mac_tail;    /* bytes 8..11: the source's last 4 */
-	uint32_t input;       /* flow_cache_input() */
+	uint64_t mac_tail;    /* bytes 8..13: source's last 4, EtherType */
 	uint64_t stamp;       /* 0 = empty */
+	uint32_t input;       /* flow_cache_input() */
 	uint16_t out_member;
 	uint8_t action;       /* enum flow_cache_action */
-	uint8_t reserved[5];  /* 0: out_member..reserved compare as one word */
+	uint8_t reserved;     /* 0: input..reserved compare as one word */
 };
 
 /* _(name, "what a hit does with the frame") */
