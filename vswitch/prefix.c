@@ -25,6 +25,13 @@ static inline uint16_t load16(const uint8_t *at)
 	return value;
 }
 
+static inline uint32_t load32(const uint8_t *at)
+{
+	uint32_t value;
+	memcpy(&value, at, sizeof(value));
+	return value;
+}
+
 /* What the prefix knows of its frames. */
 struct prefix {
 	uint16_t in_member;  /* as classified */
@@ -61,9 +68,9 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 	const struct flow_cache_entry *cache = ctx->flow_cache;
 	const uint64_t outcome = p->outcome;
 	const uint16_t vid = p->vid;
-	const uint16_t own_tpid_network = rte_cpu_to_be_16(own_tpid);
-	const uint16_t vid_mask = rte_cpu_to_be_16(0x0fff);
-	const uint16_t vid_network = rte_cpu_to_be_16(vid);
+	/* tagged: the tag's TPID and VID as they lie, PCP and DEI masked */
+	const uint32_t tag_mask = rte_cpu_to_be_32(0xffff0fffu);
+	const uint32_t tag_expected = rte_cpu_to_be_32((uint32_t)own_tpid << 16 | vid);
 	uint32_t push_tag = 0;
 	/* encap: the template is 50 bytes (prefix_switch checked) */
 	uint16_t rewrite_vid = 0, rewrite_tpid = 0;
@@ -94,8 +101,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		/* Untagged frames need no look at their EtherType: it is in
 		 * the key (flow_key). */
 		if (tagged)
-			ok &= load16(frame + 12) == own_tpid_network &&
-			      (load16(frame + 14) & vid_mask) == vid_network &&
+			ok &= (load32(frame + 12) & tag_mask) == tag_expected &&
 			      !vlan_is_tpid_network(load16(frame + 16));
 		if (action == FLOW_CACHE_push || action == FLOW_CACHE_pop)
 			ok &= m->data_off >= VLAN_TAG_BYTES;
