@@ -413,10 +413,8 @@ vxlan_encap_write_untagged(const struct vxlan_encap_template *template,
 	sum = (sum & 0xffffu) + (sum >> 16);
 	sum = (sum & 0xffffu) + (sum >> 16);
 	memcpy(outer, template->header, VXLAN_ENCAP_IPV4_LENGTH);
-	uint8_t length_and_id[4] = { (uint8_t)(total_length >> 8),
-				     (uint8_t)total_length, (uint8_t)(id >> 8),
-				     (uint8_t)id };
-	memcpy(outer + VXLAN_ETHERNET_LENGTH + 2, length_and_id, 4);
+	vxlan_put32(outer + VXLAN_ETHERNET_LENGTH + 2,
+		    (uint32_t)total_length << 16 | id);
 	vxlan_put16(outer + VXLAN_ETHERNET_LENGTH + 10, (uint16_t)~sum);
 	uint8_t *udp = outer + VXLAN_ETHERNET_LENGTH + VXLAN_IPV4_LENGTH;
 	vxlan_put16(udp, source_port);
