@@ -193,6 +193,26 @@ PREFIX_INSTANCE(prefix_pop, true, FLOW_CACHE_pop)
 PREFIX_INSTANCE(prefix_retag, true, FLOW_CACHE_retag)
 #undef PREFIX_INSTANCE
 
+/* After a prefix of r->taken frames: the runs, as the general loop would
+ * leave them after the same frames (the input member's rx bytes are
+ * member_rx_bytes), and the port's rx bytes. Returns r->taken. */
+static uint16_t prefix_done(struct vswitch_context *ctx,
+			    struct burst_runs *runs, const struct prefix *p,
+			    const struct vswitch_member *out,
+			    const struct prefix_result *r,
+			    uint64_t member_rx_bytes, uint64_t *rx_bytes)
+{
+	if (r->taken == 0)
+		return 0;
+	runs->rx = (struct rx_run){ p->in_member, r->taken, member_rx_bytes };
+	runs->unicast = (struct unicast_run){ p->bd, r->taken };
+	runs->tx = (struct tx_run){ out->id, out->port,
+				    (uint16_t)(ctx->out.count[out->port] + r->taken),
+				    r->taken, r->tx_bytes };
+	*rx_bytes += r->rx_bytes;
+	return r->taken;
+}
+
 /* Switches the burst's uniform prefix, if it has one: classified as the
  * general loop would (see process_burst), then acted on. Returns how many
  * frames it took (*rx_bytes gets their bytes as received). */
@@ -271,18 +291,7 @@ uint16_t vswitch_prefix_switch(struct vswitch_context *ctx,
 	default:
 		return 0;
 	}
-	if (r.taken == 0)
-		return 0;
-
-	/* The runs, as the frames through the general loop would leave
-	 * them. */
-	runs->rx = (struct rx_run){ p.in_member, r.taken, r.rx_bytes };
-	runs->unicast = (struct unicast_run){ p.bd, r.taken };
-	runs->tx = (struct tx_run){ out->id, out->port,
-				    (uint16_t)(o->count[out->port] + r.taken),
-				    r.taken, r.tx_bytes };
-	*rx_bytes += r.rx_bytes;
-	return r.taken;
+	return prefix_done(ctx, runs, &p, out, &r, r.rx_bytes, rx_bytes);
 }
 
 /* ---- The underlay's uniform prefix ----
@@ -397,13 +406,6 @@ uint16_t vswitch_prefix_decap_switch(struct vswitch_context *ctx,
 	struct rte_mbuf **slot = &o->pkts[out->port][o->count[out->port]];
 	struct prefix_result r = prefix_decap(ctx, pkts, n, stamp, &p, expected,
 					      slot);
-	if (r.taken == 0)
-		return 0;
-	runs->rx = (struct rx_run){ p.in_member, r.taken, r.tx_bytes };
-	runs->unicast = (struct unicast_run){ p.bd, r.taken };
-	runs->tx = (struct tx_run){ out->id, out->port,
-				    (uint16_t)(o->count[out->port] + r.taken),
-				    r.taken, r.tx_bytes };
-	*rx_bytes += r.rx_bytes;
-	return r.taken;
+	/* The tunnel member received the inner frames. */
+	return prefix_done(ctx, runs, &p, out, &r, r.tx_bytes, rx_bytes);
 }
