@@ -403,6 +403,19 @@ def process_is(pid, config):
     return state != "Z" and config.encode() in argv
 
 
+def process_gone(pid):
+    """True once pid has let go of everything: no such process, or a
+    zombie. A process still exiting has an empty cmdline already (its
+    memory is gone) but may still hold its files and their locks (a DPDK
+    process's runtime files, which its successor must lock)."""
+    try:
+        with open("/proc/%d/stat" % pid) as stream:
+            state = stream.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
 def switch_start(binary, ns, paths):
     for name in ("socket", "pid_file"):
         if os.path.exists(paths[name]):

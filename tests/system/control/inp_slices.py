@@ -180,12 +180,14 @@ def restart_switch(lab_py, directory, node):
     state = json.load(open(os.path.join(directory, "lab.json")))
     paths = state["switches"][node]
     os.kill(paths["pid"], signal.SIGKILL)
-    for _ in range(100):
-        if not lab.process_is(paths["pid"], paths["config"]):
+    # Gone means its files closed too: the new switch locks the same
+    # DPDK runtime files.
+    for _ in range(200):
+        if lab.process_gone(paths["pid"]):
             break
         time.sleep(0.05)
     binary = os.path.join(BUILD, "datapath", "loom-switch")
-    for _ in range(3):  # an af_packet fanout collision: start again
+    for attempt in range(4):  # an af_packet fanout collision: again
         process = lab.switch_start(binary, paths["netns"], paths)
         lab.state_save(directory, state)
         for _ in range(100):
@@ -194,6 +196,7 @@ def restart_switch(lab_py, directory, node):
             time.sleep(0.05)
         if process.poll() is None:
             return True
+        time.sleep(0.25 * (attempt + 1))
     return False
 
 
