@@ -157,13 +157,15 @@ static void assert_policed(const struct window *w, double rate,
 	uint64_t member_dropped = strcmp(member, "src") == 0
 					  ? w->b.src_drops - w->a.src_drops
 					  : w->b.sink_drops - w->a.sink_drops;
-	/* One reply has all counters, but a worker's burst may be half
-	 * counted in it: allow a burst of difference. */
+	/* One reply has all counters, but in each of the two a worker's
+	 * burst (32) may be half counted, and up to 31 frames passed by the
+	 * policer may wait in a tx buffer for the drain timer (counted as
+	 * sent when they go): at most 2 x 63 either way. */
 	int64_t unaccounted = (int64_t)received - (int64_t)sent - (int64_t)dropped;
 	printf("#   received %" PRIu64 ", sent %" PRIu64 ", policer drops %" PRIu64
 	       " (member %s: %" PRIu64 ")\n", received, sent, dropped, member,
 	       member_dropped);
-	assert_true(unaccounted >= -64 && unaccounted <= 64);
+	assert_true(unaccounted >= -128 && unaccounted <= 128);
 	/* Per-member counts are added up per run of frames, the reason
 	 * counts per frame: they may differ by a few bursts in one reply. */
 	assert_true(member_dropped + 1024 >= dropped &&
