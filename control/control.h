@@ -701,7 +701,9 @@ int inp_store_sliver_update(struct inp_store *store, int64_t tenant,
 			    enum inp_operational_state operational,
 			    const char *error);
 /* Several sliver updates in one transaction (a provisioning pass);
- * updates of VNets no longer reserved (deleted meanwhile) are skipped. */
+ * updates of VNets no longer reserved (deleted meanwhile) and of slivers
+ * unallocated meanwhile (their VNet failed while the pass ran) are
+ * skipped: a pass's news never brings a released sliver back. */
 struct inp_sliver_update {
 	int64_t tenant, vnet;
 	enum inp_sliver_kind kind;

@@ -681,7 +681,8 @@ int inp_store_slivers_update(struct inp_store *store,
 		sqlite3_stmt *statement = prepare(store,
 			"UPDATE slivers SET allocation = ?, operational = ?,"
 			" error = ? WHERE vnet = ? AND kind = ? AND"
-			" virtual_id = ? AND vnet IN (SELECT id FROM vnets"
+			" virtual_id = ? AND allocation != 'unallocated' AND"
+			" vnet IN (SELECT id FROM vnets"
 			"  WHERE id = ? AND tenant = ? AND state = 'reserved')");
 		if (!statement)
 			return rollback(store);

@@ -32,6 +32,18 @@ static inline uint32_t load32(const uint8_t *at)
 	return value;
 }
 
+/* Does the cache hold this outcome for the key under stamp? The four
+ * words, one branch. */
+static inline __attribute__((always_inline)) bool
+prefix_hit(const struct flow_cache_entry *cache, struct flow_key key,
+	   uint64_t stamp, uint64_t outcome)
+{
+	const struct flow_cache_entry *e =
+		flow_cache_slot((struct flow_cache_entry *)cache, key);
+	return ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
+		(e->mac_tail ^ key.tail) | (flow_cache_outcome(e) ^ outcome)) == 0;
+}
+
 /* What the prefix knows of its frames. */
 struct prefix {
 	uint16_t in_member;  /* as classified */
@@ -108,11 +120,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		if (action == FLOW_CACHE_encap)
 			ok &= m->data_off >= VXLAN_ENCAP_IPV4_LENGTH &&
 			      length <= template.max_inner_length;
-		const struct flow_cache_entry *e = flow_cache_slot(
-			(struct flow_cache_entry *)cache, key);
-		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-			    (e->mac_tail ^ key.tail) |
-			    (flow_cache_outcome(e) ^ outcome)) != 0)
+		if (!ok || !prefix_hit(cache, key, stamp, outcome))
 			break;
 		uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
 		rx_bytes += pkt_len;
@@ -349,11 +357,7 @@ prefix_decap(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 			  total_length == length - RTE_ETHER_HDR_LEN &&
 			  udp_length == total_length - 20 &&
 			  vxlan_checksum_fold(sum) == 0xffff;
-		const struct flow_cache_entry *e = flow_cache_slot(
-			(struct flow_cache_entry *)cache, key);
-		if (!ok || ((e->stamp ^ stamp) | (e->mac_head ^ key.head) |
-			    (e->mac_tail ^ key.tail) |
-			    (flow_cache_outcome(e) ^ outcome)) != 0)
+		if (!ok || !prefix_hit(cache, key, stamp, outcome))
 			break;
 		rx_bytes += length;
 		m->data_off = (uint16_t)(m->data_off + DECAP_OUTER);
