@@ -616,16 +616,11 @@ static int add_node(struct rspec_reader *reader, const xmlNode *element)
 {
 	struct vnet_builder *builder = &reader->builder;
 	struct vnet_request *request = &builder->request;
-	if (vnet_grow((void **)&request->nodes, &builder->node_capacity,
-		      request->node_count, sizeof(*request->nodes)) < 0)
-		return vnet_out_of_memory(builder);
-	uint32_t index = request->node_count++;
-	struct vnet_node *node = &request->nodes[index];
-	node->line = vnet_line_of(element);
-	node->kind = VNET_NODE_HOST;
+	struct vnet_node *node = vnet_node_append(builder, element);
+	if (!node)
+		return -1;
+	uint32_t index = request->node_count - 1;
 	node->cpu = 1;
-	node->memory_mib = 512;
-	node->interface_first = request->interface_count;
 	if (read_client_id(reader, element, &node->id) < 0 ||
 	    read_boolean(reader, element, "exclusive") < 0 ||
 	    read_placement(reader, node, element) < 0)
@@ -833,14 +828,10 @@ static int add_link(struct rspec_reader *reader, const xmlNode *element)
 {
 	struct vnet_builder *builder = &reader->builder;
 	struct vnet_request *request = &builder->request;
-	if (vnet_grow((void **)&request->links, &builder->link_capacity,
-		      request->link_count, sizeof(*request->links)) < 0)
-		return vnet_out_of_memory(builder);
-	uint32_t index = request->link_count++;
-	struct vnet_link *link = &request->links[index];
-	link->line = vnet_line_of(element);
-	link->isolation = VNET_ISOLATION_ANY;
-	link->mtu = 1500;
+	struct vnet_link *link = vnet_link_append(builder, element);
+	if (!link)
+		return -1;
+	uint32_t index = request->link_count - 1;
 	if (read_client_id(reader, element, &link->id) < 0)
 		return -1;
 

@@ -420,15 +420,10 @@ static int parse_placement(struct vnet_builder *builder,
 static int add_node(struct vnet_builder *builder, const xmlNode *element)
 {
 	struct vnet_request *request = &builder->request;
-	if (vnet_grow((void **)&request->nodes, &builder->node_capacity,
-		      request->node_count, sizeof(*request->nodes)) < 0)
-		return vnet_out_of_memory(builder);
-	uint32_t index = request->node_count++;
-	struct vnet_node *node = &request->nodes[index];
-	node->line = vnet_line_of(element);
-	node->kind = VNET_NODE_HOST;
-	node->memory_mib = 512;
-	node->interface_first = request->interface_count;
+	struct vnet_node *node = vnet_node_append(builder, element);
+	if (!node)
+		return -1;
+	uint32_t index = request->node_count - 1;
 	if (vnet_read_string(builder, element, "id", &node->id) < 0)
 		return -1;
 	if (!node->id)
@@ -489,14 +484,10 @@ static int add_node(struct vnet_builder *builder, const xmlNode *element)
 static int add_link(struct vnet_builder *builder, const xmlNode *element)
 {
 	struct vnet_request *request = &builder->request;
-	if (vnet_grow((void **)&request->links, &builder->link_capacity,
-		      request->link_count, sizeof(*request->links)) < 0)
-		return vnet_out_of_memory(builder);
-	uint32_t index = request->link_count++;
-	struct vnet_link *link = &request->links[index];
-	link->line = vnet_line_of(element);
-	link->isolation = VNET_ISOLATION_ANY;
-	link->mtu = 1500;
+	struct vnet_link *link = vnet_link_append(builder, element);
+	if (!link)
+		return -1;
+	uint32_t index = request->link_count - 1;
 	if (vnet_read_string(builder, element, "id", &link->id) < 0)
 		return -1;
 	if (!link->id)

@@ -80,6 +80,13 @@ int vnet_grow(void **array, uint32_t *capacity, uint32_t count, size_t size);
 /* "name value" (the attribute's value; just "name" without one), for an
  * extension's parent; malloc'd, NULL without memory. */
 char *vnet_element_label(const char *name, const xmlAttr *attribute);
+/* A new node (host, 512 MiB, its interfaces from the next one on) or
+ * link (any isolation, MTU 1500) at element's line, the rest zero; NULL
+ * (out of memory, reported) on failure. Both XML readers use them. */
+struct vnet_node *vnet_node_append(struct vnet_builder *builder,
+				   const xmlNode *element);
+struct vnet_link *vnet_link_append(struct vnet_builder *builder,
+				   const xmlNode *element);
 /* A new interface of node node_index, at element's line, no link yet;
  * NULL (out of memory, reported) on failure. */
 struct vnet_interface *vnet_interface_append(struct vnet_builder *builder,

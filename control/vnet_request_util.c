@@ -518,6 +518,39 @@ void vnet_address_format(const struct vnet_address *address, char *buf,
 	snprintf(buf, size, "%s/%u", text, address->prefix_length);
 }
 
+struct vnet_node *vnet_node_append(struct vnet_builder *builder,
+				   const xmlNode *element)
+{
+	struct vnet_request *request = &builder->request;
+	if (vnet_grow((void **)&request->nodes, &builder->node_capacity,
+		      request->node_count, sizeof(*request->nodes)) < 0) {
+		vnet_out_of_memory(builder);
+		return NULL;
+	}
+	struct vnet_node *node = &request->nodes[request->node_count++];
+	node->line = vnet_line_of(element);
+	node->kind = VNET_NODE_HOST;
+	node->memory_mib = 512;
+	node->interface_first = request->interface_count;
+	return node;
+}
+
+struct vnet_link *vnet_link_append(struct vnet_builder *builder,
+				   const xmlNode *element)
+{
+	struct vnet_request *request = &builder->request;
+	if (vnet_grow((void **)&request->links, &builder->link_capacity,
+		      request->link_count, sizeof(*request->links)) < 0) {
+		vnet_out_of_memory(builder);
+		return NULL;
+	}
+	struct vnet_link *link = &request->links[request->link_count++];
+	link->line = vnet_line_of(element);
+	link->isolation = VNET_ISOLATION_ANY;
+	link->mtu = 1500;
+	return link;
+}
+
 struct vnet_interface *vnet_interface_append(struct vnet_builder *builder,
 					     uint32_t node_index,
 					     const xmlNode *element)
