@@ -89,23 +89,18 @@ tap_check "four host namespaces attached to paris-2, geneva, marseille" hosts
 # lab_apply NODE JSON: the node's running config (show-config) plus the
 # ports, BDs and VTEP of JSON, applied as a whole.
 lab_apply() {
-	/usr/bin/python3 - "$LAB_DIR/$1.sock" "$2" <<'EOF'
-import json, socket, sys
+	/usr/bin/python3 - "$LOOM_SOURCE_DIR/scripts" "$LAB_DIR/$1.sock" "$2" <<'EOF'
+import json, sys
+sys.path.insert(0, sys.argv.pop(1))
+from lab import switch_request  # the lab's own control-socket client
+
 
 def call(path, request):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(20)
-        sock.connect(path)
-        sock.sendall((json.dumps(request) + "\n").encode())
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    reply = json.loads(data)
+    arguments = dict(request)
+    command = arguments.pop("command")
+    reply = switch_request(path, command, timeout=20, **arguments)
     if not reply.get("ok"):
-        sys.exit("%s: %s" % (request["command"], reply.get("error")))
+        sys.exit("%s: %s" % (command, reply.get("error")))
     return reply.get("result")
 
 path, extra = sys.argv[1], json.loads(sys.argv[2])
