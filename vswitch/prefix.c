@@ -25,13 +25,6 @@ static inline uint16_t load16(const uint8_t *at)
 	return value;
 }
 
-static inline uint32_t load32(const uint8_t *at)
-{
-	uint32_t value;
-	memcpy(&value, at, sizeof(value));
-	return value;
-}
-
 /* Does the cache hold this outcome for the key under stamp? The four
  * words, one branch. */
 static inline __attribute__((always_inline)) bool
@@ -113,7 +106,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 		/* Untagged frames need no look at their EtherType: it is in
 		 * the key (flow_key). */
 		if (tagged)
-			ok &= (load32(frame + 12) & tag_mask) == tag_expected &&
+			ok &= (vxlan_load32(frame + 12) & tag_mask) == tag_expected &&
 			      !vlan_is_tpid_network(load16(frame + 16));
 		if (action == FLOW_CACHE_push || action == FLOW_CACHE_pop)
 			ok &= m->data_off >= VLAN_TAG_BYTES;
@@ -155,7 +148,7 @@ prefix_run(struct vswitch_context *ctx, struct rte_mbuf **pkts, uint16_t n,
 			break;
 		}
 		default: /* encap */
-			vxlan_encap_write_untagged(
+			vxlan_encap_write(
 				&template, frame - VXLAN_ENCAP_IPV4_LENGTH, length,
 				vxlan_source_port(&template,
 						  vxlan_flow_hash(frame, length)),

@@ -377,46 +377,21 @@ static inline void
 vxlan_encap_write(const struct vxlan_encap_template *template, uint8_t *outer,
 		  uint32_t inner_length, uint16_t source_port, uint16_t ip_id)
 {
-	uint32_t ip_offset = template->ip_offset;
 	uint16_t total_length = (uint16_t)(inner_length + VXLAN_IPV4_OVERHEAD);
-	uint16_t udp_length = (uint16_t)(inner_length + VXLAN_UDP_LENGTH +
-					 VXLAN_HEADER_LENGTH);
 	uint16_t id = ip_id & template->ip_id_mask;
-	uint8_t *ip = outer + ip_offset;
+	uint8_t *ip = outer + template->ip_offset;
 	uint8_t *udp = ip + VXLAN_IPV4_LENGTH;
+	/* The base is folded, length and ID are 16 bits: two folds do. */
+	uint32_t sum = template->checksum_base + total_length + id;
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
 
 	if (__builtin_expect(template->length == VXLAN_ENCAP_IPV4_LENGTH, 1))
 		memcpy(outer, template->header, VXLAN_ENCAP_IPV4_LENGTH);
 	else
 		memcpy(outer, template->header, VXLAN_ENCAP_IPV4_VLAN_LENGTH);
-	vxlan_put16(ip + 2, total_length);
-	vxlan_put16(ip + 4, id);
-	vxlan_put16(ip + 10, (uint16_t)~vxlan_checksum_fold(
-				     (uint64_t)template->checksum_base +
-				     total_length + id));
-	vxlan_put16(udp, source_port);
-	vxlan_put16(udp + 4, udp_length);
-}
-
-/* vxlan_encap_write() for a template without an underlay tag (length 50),
- * in fewer instructions: the checksum needs two folds only (base, length
- * and ID are 16 bits each), and length and ID go in one store. For a
- * switch's path that encapsulates a burst to one tunnel. */
-static inline void
-vxlan_encap_write_untagged(const struct vxlan_encap_template *template,
-			   uint8_t *outer, uint32_t inner_length,
-			   uint16_t source_port, uint16_t ip_id)
-{
-	uint16_t total_length = (uint16_t)(inner_length + VXLAN_IPV4_OVERHEAD);
-	uint16_t id = ip_id & template->ip_id_mask;
-	uint32_t sum = template->checksum_base + total_length + id;
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	memcpy(outer, template->header, VXLAN_ENCAP_IPV4_LENGTH);
-	vxlan_put32(outer + VXLAN_ETHERNET_LENGTH + 2,
-		    (uint32_t)total_length << 16 | id);
-	vxlan_put16(outer + VXLAN_ETHERNET_LENGTH + 10, (uint16_t)~sum);
-	uint8_t *udp = outer + VXLAN_ETHERNET_LENGTH + VXLAN_IPV4_LENGTH;
+	vxlan_put32(ip + 2, (uint32_t)total_length << 16 | id); /* length, ID */
+	vxlan_put16(ip + 10, (uint16_t)~sum);
 	vxlan_put16(udp, source_port);
 	vxlan_put16(udp + 4, (uint16_t)(inner_length + VXLAN_UDP_LENGTH +
 					VXLAN_HEADER_LENGTH));
