@@ -718,57 +718,89 @@ static inline bool classify_own_tagged(const struct vswitch_port *port,
  * in runs (locals) and written once per run. Inlined three times (the
  * underlay port, ports with a VLAN mode, the others), so that each tests
  * nothing of the others' cases per frame. */
+/* How a port's frames are classified the common way, without the general
+ * classifier (classify_frame) but to the same result: untagged frames of
+ * a port that gives them a member (without a VLAN mode its untagged
+ * member; with one but trunk, its VID's member, at the port's PCP), and
+ * on a trunk-like port (trunk, native-*) frames with one tag of the
+ * port's own TPID, an allowed VID and no tag inside. Worked out once per
+ * burst, for the uniform prefix and the general loop. */
+struct common_classes {
+	uint16_t untagged_member; /* 0: untagged frames take the general way */
+	uint16_t own_tpid;        /* 0: tagged frames take the general way */
+	struct vlan_classification untagged_vlan;
+};
+
+static inline void common_classes_of(const struct vswitch_port *port,
+				     bool vlan_mode, struct common_classes *cc)
+{
+	cc->untagged_member = 0;
+	cc->own_tpid = 0;
+	cc->untagged_vlan = (struct vlan_classification){ .verdict = VLAN_OK };
+	if (!vlan_mode) {
+		cc->untagged_member = port->untagged_member;
+	} else if (port->vid_member) {
+		if (port->vlan.mode != VLAN_PORT_trunk) {
+			cc->untagged_member = port->vid_member[port->vlan.vid];
+			cc->untagged_vlan.vid = port->vlan.vid;
+			cc->untagged_vlan.pcp = port->vlan.pcp;
+		}
+		if (port->vlan.mode != VLAN_PORT_access &&
+		    port->vlan.mode != VLAN_PORT_tunnel)
+			cc->own_tpid = port->vlan.tpid;
+	}
+}
+
+/* The counters a burst leaves: the port's rx, the flow cache's, and the
+ * runs still open. */
+static inline void burst_end(struct vswitch_context *ctx,
+			     const struct vswitch_table *table, uint16_t in_port,
+			     uint16_t n, uint64_t rx_bytes, uint16_t hits,
+			     uint16_t misses, struct burst_runs *runs)
+{
+	struct vswitch_counters *counters = ctx->counters;
+	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
+	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
+	ctx->flow_cache_hits += hits;
+	ctx->flow_cache_misses += misses;
+	rx_run_end(counters, table, &runs->rx);
+	unicast_run_end(counters, &runs->unicast);
+	tx_run_end(ctx, &runs->tx);
+}
+
+/* The general loop, from frame `first` (the uniform prefix took the
+ * frames before it and left `runs` and `rx_bytes` as this loop would
+ * have). One pass classifies each frame and asks the flow cache. A frame
+ * the cache answers, with nothing before it left waiting, is switched at
+ * once (switching frames one at a time in order is then what happens);
+ * from the first miss on, frames wait for switch_deferred, which looks the
+ * misses up in bulk and switches them all in order. Counters are summed
+ * in runs (locals) and written once per run. Inlined three times (the
+ * underlay port, ports with a VLAN mode, the others), so that each tests
+ * nothing of the others' cases per frame. */
 static inline __attribute__((always_inline)) void
 process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	      uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,
-	      const bool underlay, const bool vlan_mode)
+	      const bool underlay, const struct common_classes *cc,
+	      uint64_t stamp, uint16_t first, const struct burst_runs *runs_in,
+	      uint64_t rx_bytes)
 {
 	const struct vswitch_port *port = &table->ports[in_port];
 	const struct vswitch_member *members = table->members;
 	struct vswitch_counters *counters = ctx->counters;
 	struct flow_cache_entry *cache = ctx->flow_cache;
-	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
-			 UINT64_C(1) << 63;
-	/* The common cases are classified here without the general
-	 * classifier (classify_frame), to the same result: untagged frames
-	 * of a port that gives them a member (without a VLAN mode its
-	 * untagged member; with one but trunk, its VID's member, at the
-	 * port's PCP), and on a trunk-like port (trunk, native-*) frames
-	 * with one tag of the port's own TPID, an allowed VID and no tag
-	 * inside. */
-	uint16_t untagged_member = 0, own_tpid = 0;
-	struct vlan_classification untagged_vlan = { .verdict = VLAN_OK };
-	const uint16_t *vid_member = port->vid_member;
-	if (!vlan_mode) {
-		untagged_member = port->untagged_member;
-	} else if (vid_member) {
-		if (port->vlan.mode != VLAN_PORT_trunk) {
-			untagged_member = vid_member[port->vlan.vid];
-			untagged_vlan.vid = port->vlan.vid;
-			untagged_vlan.pcp = port->vlan.pcp;
-		}
-		if (port->vlan.mode != VLAN_PORT_access &&
-		    port->vlan.mode != VLAN_PORT_tunnel)
-			own_tpid = port->vlan.tpid;
-	}
+	const uint16_t untagged_member = cc->untagged_member;
+	const uint16_t own_tpid = cc->own_tpid;
+	const struct vlan_classification untagged_vlan = cc->untagged_vlan;
 	uint16_t untagged_bd = members[untagged_member].bd;
 	bool prefetch = !port->rx_data_hot;
 	struct vid_memo memo = { UINT16_MAX, 0, 0 };
 	struct tunnel_memo tunnel_memo = { 0, 0, 0 };
-	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
+	struct burst_runs runs = *runs_in;
 	struct deferred d;
 	d.k = 0;
 	d.n_lookups = 0;
-	uint64_t rx_bytes = 0;
 	uint16_t dropped = 0;
-	uint16_t first = 0;
-	if (underlay && likely(cache != NULL))
-		first = vswitch_prefix_decap_switch(ctx, table, pkts, n, stamp,
-						    &runs, &rx_bytes);
-	else if (likely(cache != NULL))
-		first = vswitch_prefix_switch(ctx, table, port, pkts, n, stamp,
-					      untagged_member, &untagged_vlan,
-					      own_tpid, &runs, &rx_bytes);
 
 	for (uint16_t i = first; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -855,30 +887,68 @@ process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 			d.lookup_keys[d.n_lookups++] = source_key;
 		}
 	}
-	counters->port[in_port][VSWITCH_PORT_rx_packets] += n;
-	counters->port[in_port][VSWITCH_PORT_rx_bytes] += rx_bytes;
-	ctx->flow_cache_hits += (uint16_t)(n - dropped) - d.n_lookups;
-	ctx->flow_cache_misses += d.n_lookups;
-
+	uint16_t n_lookups = d.n_lookups;
 	if (unlikely(d.k)) {
 		/* A copy, so that `runs` itself stays in registers. */
 		struct burst_runs deferred_runs = runs;
 		switch_deferred(ctx, table, &d, &deferred_runs, stamp);
 		runs = deferred_runs;
 	}
-	rx_run_end(counters, table, &runs.rx);
-	unicast_run_end(counters, &runs.unicast);
-	tx_run_end(ctx, &runs.tx);
+	burst_end(ctx, table, in_port, n, rx_bytes,
+		  (uint16_t)((uint16_t)(n - dropped) - n_lookups), n_lookups, &runs);
 }
+
+/* The general loop's three instances, each a function of its own so that
+ * a burst the prefix takes whole pays none of their set-up. */
+#define PROCESS_INSTANCE(name, underlay)                                       \
+	static __attribute__((noinline)) void name(                             \
+		struct vswitch_context *ctx, const struct vswitch_table *table, \
+		uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,           \
+		const struct common_classes *cc, uint64_t stamp,                \
+		uint16_t first, const struct burst_runs *runs,                  \
+		uint64_t rx_bytes)                                              \
+	{                                                                      \
+		process_burst(ctx, table, in_port, pkts, n, underlay, cc,       \
+			      stamp, first, runs, rx_bytes);                    \
+	}
+PROCESS_INSTANCE(process_underlay, true)
+PROCESS_INSTANCE(process_port, false)
+#undef PROCESS_INSTANCE
+
 
 void vswitch_process(struct vswitch_context *ctx,
 		     const struct vswitch_table *table, uint16_t in_port,
 		     struct rte_mbuf **pkts, uint16_t n)
 {
-	if (unlikely(table->vxlan && in_port == table->underlay_port))
-		process_burst(ctx, table, in_port, pkts, n, true, false);
-	else if (table->ports[in_port].vlan_mode)
-		process_burst(ctx, table, in_port, pkts, n, false, true);
+	const bool underlay = table->vxlan && in_port == table->underlay_port;
+	const struct vswitch_port *port = &table->ports[in_port];
+	struct common_classes cc;
+	common_classes_of(port, port->vlan_mode, &cc);
+	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
+			 UINT64_C(1) << 63;
+	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
+	uint64_t rx_bytes = 0;
+	uint16_t first = 0;
+	if (likely(ctx->flow_cache != NULL)) {
+		if (unlikely(underlay))
+			first = vswitch_prefix_decap_switch(ctx, table, pkts, n,
+							    stamp, &runs,
+							    &rx_bytes);
+		else
+			first = vswitch_prefix_switch(ctx, table, port, pkts, n,
+						      stamp, cc.untagged_member,
+						      &cc.untagged_vlan,
+						      cc.own_tpid, &runs,
+						      &rx_bytes);
+		if (likely(first == n)) {
+			burst_end(ctx, table, in_port, n, rx_bytes, n, 0, &runs);
+			return;
+		}
+	}
+	if (unlikely(underlay))
+		process_underlay(ctx, table, in_port, pkts, n, &cc, stamp, first,
+				 &runs, rx_bytes);
 	else
-		process_burst(ctx, table, in_port, pkts, n, false, false);
+		process_port(ctx, table, in_port, pkts, n, &cc, stamp, first,
+			     &runs, rx_bytes);
 }
