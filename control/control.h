@@ -565,7 +565,7 @@ const char *inp_tag_kind_name(enum inp_tag_kind kind);
 
 /* The schema version this code writes; a store at a higher version is
  * refused, a lower one migrated on open. */
-#define INP_STORE_SCHEMA_VERSION 2
+#define INP_STORE_SCHEMA_VERSION 3
 /* An API token: 32 random bytes as 64 hex digits (+ NUL). */
 #define INP_TOKEN_SIZE 65
 
@@ -666,6 +666,10 @@ struct inp_vnet {
 	char *request_format; /* e.g. "loom-xml" */
 	enum inp_vnet_state state;
 	int64_t lease_end, created, updated;
+	/* Which embedding the slivers are of: 0 when reserved, one more at
+	 * each inp_store_vnet_replace (re-embedding, failure). Provisioning
+	 * news carry the generation they were computed for. */
+	int64_t generation;
 	uint32_t sliver_count;
 	struct inp_sliver *slivers;
 	uint32_t cpu_count;
@@ -701,11 +705,13 @@ int inp_store_sliver_update(struct inp_store *store, int64_t tenant,
 			    enum inp_operational_state operational,
 			    const char *error);
 /* Several sliver updates in one transaction (a provisioning pass);
- * updates of VNets no longer reserved (deleted meanwhile) and of slivers
- * unallocated meanwhile (their VNet failed while the pass ran) are
- * skipped: a pass's news never brings a released sliver back. */
+ * updates of VNets no longer reserved (deleted meanwhile), of another
+ * generation (re-embedded or failed meanwhile) and of slivers unallocated
+ * meanwhile are skipped: a pass's news are only ever about the embedding
+ * it provisioned, and never bring a released sliver back. */
 struct inp_sliver_update {
 	int64_t tenant, vnet;
+	int64_t generation; /* the VNet's, as the pass's plan was built */
 	enum inp_sliver_kind kind;
 	const char *virtual_id;
 	enum inp_allocation_state allocation;

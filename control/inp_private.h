@@ -225,6 +225,7 @@ struct plan_sliver {
  * owned by the provisioner once handed over; read-only after that. */
 struct plan {
 	int64_t vnet, tenant;
+	int64_t generation; /* the stored VNet's, when the plan was built */
 	char vnet_id[PROVISION_VNET_ID_MAX + 1]; /* "v<id>": switch names */
 	struct provision_plan parts;
 	uint32_t host_count;

@@ -611,7 +611,7 @@ static struct node_job *jobs_gather(struct provisioner *p, uint32_t *count)
 
 /* A sliver update to write to the store. */
 struct sliver_write {
-	int64_t tenant, vnet;
+	int64_t tenant, vnet, generation;
 	enum inp_sliver_kind kind;
 	char *virtual_id;
 	enum inp_operational_state operational;
@@ -673,6 +673,7 @@ static uint32_t slivers_update(struct provisioner *p,
 			struct sliver_write *write = &(*writes)[count++];
 			write->tenant = plan->tenant;
 			write->vnet = plan->vnet;
+			write->generation = plan->generation;
 			write->kind = sliver->kind;
 			write->virtual_id = strdup(sliver->virtual_id);
 			write->operational = state;
@@ -873,6 +874,7 @@ static void pass(struct provisioner *p)
 		updates[update_count++] = (struct inp_sliver_update){
 			.tenant = write->tenant,
 			.vnet = write->vnet,
+			.generation = write->generation,
 			.kind = write->kind,
 			.virtual_id = write->virtual_id,
 			.allocation = write->operational ==

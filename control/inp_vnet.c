@@ -498,6 +498,7 @@ struct plan *plan_build(struct inp_server *server,
 	}
 	plan->vnet = record->id;
 	plan->tenant = record->tenant;
+	plan->generation = record->generation;
 	snprintf(plan->vnet_id, sizeof(plan->vnet_id), "v%" PRId64,
 		 record->id);
 	struct provision_options options = {

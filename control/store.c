@@ -166,6 +166,10 @@ static const char *const migrations[] = {
 	"  reason TEXT,"
 	"  since INTEGER NOT NULL,"
 	"  PRIMARY KEY (kind, id)) WITHOUT ROWID;",
+	/* 2 -> 3: which embedding a VNet's slivers are of (re-embedding
+	 * bumps it), so that a provisioning pass's late news about the
+	 * previous embedding are not taken for the new one's. */
+	"ALTER TABLE vnets ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(COUNT(migrations) == INP_STORE_SCHEMA_VERSION,

@@ -491,7 +491,7 @@ static void tag_read(sqlite3_stmt *statement, void *element, bool *failed)
 
 #define VNET_COLUMNS                                                        \
 	"id, tenant, name, request_format, state, lease_end, created, "     \
-	"updated"
+	"updated, generation"
 
 static void vnet_read(sqlite3_stmt *statement, struct inp_vnet *vnet,
 		      bool *failed)
@@ -505,6 +505,7 @@ static void vnet_read(sqlite3_stmt *statement, struct inp_vnet *vnet,
 	vnet->lease_end = sqlite3_column_int64(statement, 5);
 	vnet->created = sqlite3_column_int64(statement, 6);
 	vnet->updated = sqlite3_column_int64(statement, 7);
+	vnet->generation = sqlite3_column_int64(statement, 8);
 }
 
 int inp_store_vnet_get(struct inp_store *store, int64_t tenant, int64_t id,
@@ -524,7 +525,7 @@ int inp_store_vnet_get(struct inp_store *store, int64_t tenant, int64_t id,
 	bool failed = false;
 	if (result == SQLITE_ROW) {
 		vnet_read(statement, vnet, &failed);
-		vnet->request = column_dup(statement, 8, &failed);
+		vnet->request = column_dup(statement, 9, &failed);
 	}
 	sqlite3_finalize(statement);
 	if (result == SQLITE_DONE)
@@ -683,7 +684,8 @@ int inp_store_slivers_update(struct inp_store *store,
 			" error = ? WHERE vnet = ? AND kind = ? AND"
 			" virtual_id = ? AND allocation != 'unallocated' AND"
 			" vnet IN (SELECT id FROM vnets"
-			"  WHERE id = ? AND tenant = ? AND state = 'reserved')");
+			"  WHERE id = ? AND tenant = ? AND state = 'reserved'"
+			"  AND generation = ?)");
 		if (!statement)
 			return rollback(store);
 		bind_text(statement, 1,
@@ -696,6 +698,7 @@ int inp_store_slivers_update(struct inp_store *store,
 		bind_text(statement, 6, update->virtual_id);
 		sqlite3_bind_int64(statement, 7, update->vnet);
 		sqlite3_bind_int64(statement, 8, update->tenant);
+		sqlite3_bind_int64(statement, 9, update->generation);
 		if (run(statement) != SQLITE_DONE) {
 			fail_db(store, "sliver update");
 			return rollback(store);
@@ -1001,7 +1004,9 @@ int inp_store_vnet_replace(struct inp_store *store, int64_t tenant,
 	    reserve_cpu(store, id, vnet) < 0 ||
 	    reserve_bandwidth(store, id, vnet) < 0 ||
 	    reserve_tags(store, id, vnet) < 0 ||
-	    exec_for_vnet(store, "UPDATE vnets SET updated = ?2 WHERE id = ?1",
+	    exec_for_vnet(store,
+			  "UPDATE vnets SET updated = ?2,"
+			  " generation = generation + 1 WHERE id = ?1",
 			  id, now) < 0 ||
 	    log_event(store, tenant, id,
 		      vnet->cpu_count ? "VNet re-embedded" :

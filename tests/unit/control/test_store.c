@@ -823,6 +823,111 @@ static void test_slivers_renew(void **state)
 	inp_vnet_free(&vnet);
 }
 
+/* A provisioning pass's news carry the generation of the embedding they
+ * are about: after a re-embedding, news of the previous one change
+ * nothing, news of the new one apply; a store of schema 2 gets the column
+ * (generation 0) and keeps its VNets. */
+static void sliver_news(struct inp_store *store, int64_t tenant, int64_t id,
+			int64_t generation, const char *node,
+			enum inp_operational_state operational)
+{
+	struct inp_sliver_update update = {
+		.tenant = tenant, .vnet = id, .generation = generation,
+		.kind = INP_SLIVER_NODE, .virtual_id = node,
+		.allocation = operational == INP_OPERATIONAL_READY
+				      ? INP_ALLOCATION_PROVISIONED
+				      : INP_ALLOCATION_ALLOCATED,
+		.operational = operational,
+		.error = operational == INP_OPERATIONAL_FAILED ? "n2 down" : NULL,
+	};
+	assert_int_equal(inp_store_slivers_update(store, &update, 1), 0);
+}
+
+/* The state of the VNet's node sliver `node`, and the VNet's generation. */
+static enum inp_operational_state sliver_state(struct inp_store *store,
+					       int64_t tenant, int64_t id,
+					       const char *node,
+					       int64_t *generation)
+{
+	struct inp_vnet vnet;
+	assert_int_equal(inp_store_vnet_get(store, tenant, id, &vnet), 0);
+	enum inp_operational_state state = INP_OPERATIONAL_STATE_COUNT;
+	for (uint32_t s = 0; s < vnet.sliver_count; s++)
+		if (vnet.slivers[s].kind == INP_SLIVER_NODE &&
+		    strcmp(vnet.slivers[s].virtual_id, node) == 0)
+			state = vnet.slivers[s].operational;
+	assert_int_not_equal(state, INP_OPERATIONAL_STATE_COUNT);
+	*generation = vnet.generation;
+	inp_vnet_free(&vnet);
+	return state;
+}
+
+static void test_generations(void **state)
+{
+	struct fixture *fixture = *state;
+	struct inp_store *store = fixture->store;
+	struct sample sample;
+	sample_init(&sample, "web", CORE, 7000);
+	int64_t id, generation;
+	assert_int_equal(inp_store_vnet_reserve(store, fixture->alice,
+						&sample.vnet, &id), 0);
+	assert_int_equal(sliver_state(store, fixture->alice, id, "db", &generation),
+			 INP_OPERATIONAL_PENDING_ALLOCATION);
+	assert_int_equal(generation, 0);
+	sliver_news(store, fixture->alice, id, 0, "db", INP_OPERATIONAL_READY);
+	assert_int_equal(sliver_state(store, fixture->alice, id, "db", &generation),
+			 INP_OPERATIONAL_READY);
+
+	/* Re-embedded: generation 1, its slivers as the replacement says. */
+	struct sample again;
+	sample_init(&again, "web", CORE, 7000);
+	assert_int_equal(inp_store_vnet_replace(store, fixture->alice, id,
+						&again.vnet), 0);
+	assert_int_equal(sliver_state(store, fixture->alice, id, "db", &generation),
+			 INP_OPERATIONAL_PENDING_ALLOCATION);
+	assert_int_equal(generation, 1);
+	/* Late news of generation 0 (a pass that began before) are not
+	 * about these slivers. */
+	sliver_news(store, fixture->alice, id, 0, "db", INP_OPERATIONAL_READY);
+	assert_int_equal(sliver_state(store, fixture->alice, id, "db", &generation),
+			 INP_OPERATIONAL_PENDING_ALLOCATION);
+	sliver_news(store, fixture->alice, id, 1, "db", INP_OPERATIONAL_FAILED);
+	assert_int_equal(sliver_state(store, fixture->alice, id, "db", &generation),
+			 INP_OPERATIONAL_FAILED);
+	/* A failure releases by replacing with nothing: generation 2. */
+	struct inp_vnet nothing = { .sliver_count = 0 };
+	assert_int_equal(inp_store_vnet_replace(store, fixture->alice, id,
+						&nothing), 0);
+	struct inp_vnet vnet;
+	assert_int_equal(inp_store_vnet_get(store, fixture->alice, id, &vnet), 0);
+	assert_int_equal(vnet.generation, 2);
+	inp_vnet_free(&vnet);
+
+	/* A store of schema 2 (before generations): migrated on open. */
+	inp_store_close(store);
+	fixture->store = NULL;
+	sqlite3 *db = raw_open(fixture->path);
+	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE vnets DROP COLUMN generation;"
+				      "PRAGMA user_version = 2;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	char err[256];
+	fixture->store = inp_store_open(fixture->path, 0, err, sizeof(err));
+	if (!fixture->store)
+		fail_msg("open: %s", err);
+	store = fixture->store;
+	assert_int_equal(inp_store_vnet_get(store, fixture->alice, id, &vnet), 0);
+	assert_int_equal(vnet.generation, 0);
+	assert_string_equal(vnet.name, "web");
+	inp_vnet_free(&vnet);
+	db = raw_open(fixture->path);
+	assert_int_equal(raw_integer(db, "PRAGMA user_version"),
+			 INP_STORE_SCHEMA_VERSION);
+	sqlite3_close(db);
+}
+
 struct expiry {
 	struct inp_store *store;
 	int64_t tenants[8], ids[8];
@@ -1155,6 +1260,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slivers_renew, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_generations, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_safety, setup,
