@@ -361,6 +361,23 @@ static json_t *job_call(struct node_job *job, const char *token,
 }
 
 /* Probes the switch and, if its state is not what is wanted, applies. */
+/* Removes the withdrawn VNets' host namespaces on the job's node
+ * (host_delete is idempotent: a pass may retry). */
+static void job_hosts_remove(struct node_job *job)
+{
+	for (uint32_t h = 0; h < job->remove_count; h++) {
+		struct plan_host *host = job->remove[h];
+		char reason[256];
+		if (host_delete(host->namespace_name, job->netns,
+				host->interfaces, host->interface_count, reason,
+				sizeof(reason)))
+			inp_log("warning", "host_delete_failed",
+				json_pack("{s:s, s:s}", "namespace",
+					  host->namespace_name, "error",
+					  reason));
+	}
+}
+
 static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 {
 	const struct inp_config *config = &p->server->config;
@@ -382,6 +399,10 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 		job_error(job,
 			 "switch of %s unreachable (%s): %s", node_id,
 			 job->control, reason);
+		/* Its ports are gone with it (a switch that comes back is
+		 * applied afresh, without them): the withdrawn VNets' hosts
+		 * need not wait for it. */
+		job_hosts_remove(job);
 		return;
 	}
 	job->reachable = true;
@@ -480,16 +501,7 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 	json_decref(result);
 	job->applied = true;
 	job->error[0] = '\0';
-	for (uint32_t h = 0; h < job->remove_count; h++) {
-		struct plan_host *host = job->remove[h];
-		if (host_delete(host->namespace_name, job->netns,
-				host->interfaces, host->interface_count, reason,
-				sizeof(reason)))
-			inp_log("warning", "host_delete_failed",
-				json_pack("{s:s, s:s}", "namespace",
-					  host->namespace_name, "error",
-					  reason));
-	}
+	job_hosts_remove(job);
 }
 
 /* ---- the thread --------------------------------------------------------- */

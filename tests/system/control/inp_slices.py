@@ -171,9 +171,10 @@ def expected_bds(vnet_id, manifest, lab_nodes, vteps):
             for n, bds in expected.items()}
 
 
-def restart_switch(lab_py, directory, node):
+def restart_switch(lab_py, directory, node, while_down=None):
     """Kills a lab switch with SIGKILL and starts it again (empty), with
-    lab.py's own functions, recording the new pid for `lab.py down`."""
+    lab.py's own functions, recording the new pid for `lab.py down`;
+    while_down() runs while it is gone."""
     spec = importlib.util.spec_from_file_location("lab", lab_py)
     lab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lab)
@@ -186,6 +187,8 @@ def restart_switch(lab_py, directory, node):
         if lab.process_gone(paths["pid"]):
             break
         time.sleep(0.05)
+    if while_down:
+        while_down()
     binary = os.path.join(BUILD, "datapath", "loom-switch")
     for attempt in range(4):  # an af_packet fanout collision: again
         process = lab.switch_start(binary, paths["netns"], paths)
@@ -431,19 +434,40 @@ def main():
             time.sleep(0.2)
         check("the port back up: the link is usable again", back)
 
-        # Delete: everything is released.
-        for t in sp:
-            sp[t].call("DELETE", f"/v1/vnets/{ids[t]}")
-        time.sleep(1.5)
-        leftovers = {n["id"]: loom_bds(switch_call(n["socket"], "show_config"))
-                     for n in lab["nodes"]}
-        check("after delete no switch holds a Loom BD",
-              not any(leftovers.values()), leftovers)
-        namespaces = run("ip", "netns", "list").stdout
-        hosts_left = [line for line in namespaces.splitlines()
-                      if line.startswith(f"{PREFIX}-v")]
-        check("after delete no host namespace is left", not hosts_left,
-              hosts_left)
+        # Delete while the switch of one of alpha's hosts is down:
+        # everything is released, and that host's namespace does not wait
+        # for its switch (a switch that comes back is applied afresh).
+        alpha = sp["sp1"].call("GET", f"/v1/vnets/{ids['sp1']}/manifest")[1]
+        down = next(n for n in lab["nodes"]
+                    if n["id"] == alpha["nodes"][0]["substrate_node"])
+        hosts_left = ["not checked"]
+
+        def delete_all():
+            for t in sp:
+                sp[t].call("DELETE", f"/v1/vnets/{ids[t]}")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                namespaces = run("ip", "netns", "list").stdout
+                hosts_left[:] = [line for line in namespaces.splitlines()
+                                 if line.startswith(f"{PREFIX}-v")]
+                if not hosts_left:
+                    break
+                time.sleep(0.2)
+        restart = restart_switch(lab_py, directory, down["id"],
+                                 while_down=delete_all)
+        check(f"after delete with the switch of {down['id']} down no host "
+              "namespace is left", not hosts_left, hosts_left)
+        deadline = time.monotonic() + 10
+        leftovers = None
+        while time.monotonic() < deadline:
+            leftovers = {n["id"]: loom_bds(switch_call(n["socket"],
+                                                       "show_config"))
+                         for n in lab["nodes"]}
+            if restart and not any(leftovers.values()):
+                break
+            time.sleep(0.2)
+        check("after delete no switch holds a Loom BD (the one down back "
+              "up)", restart and not any(leftovers.values()), leftovers)
         substrate = operator.call("GET", "/v1/substrate")[1]
         used = [n["cpu_used"] for n in substrate["nodes"]] + \
             [l["bandwidth_used_kbps"] + l["tags_used"]
