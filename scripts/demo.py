@@ -860,7 +860,21 @@ def main():
         report.detail(f"demo: {'PASSED' if passed else 'FAILED'} in "
                       f"{elapsed:.1f} s")
         if not passed:
-            report.detail(f"failed: {failure}; logs kept in {work}")
+            report.detail(f"failed: {failure}")
+            # A test leaves nothing behind: the logs' last lines go to
+            # its output instead (--keep keeps them all).
+            if args.keep or args.dir:
+                report.detail(f"logs kept in {work}")
+            else:
+                for top, _, files in sorted(os.walk(work)):
+                    for name in sorted(f for f in files if f.endswith(".log")):
+                        path = os.path.join(top, name)
+                        with open(path, errors="replace") as stream:
+                            lines = stream.read().splitlines()[-10:]
+                        report.detail(f"--- {os.path.relpath(path, work)}")
+                        for line in lines:
+                            report.detail(line)
+                shutil.rmtree(work, ignore_errors=True)
     elif passed:
         where = f"; picture: {demo.svg}" if getattr(demo, "svg", None) \
             else ""

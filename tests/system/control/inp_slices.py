@@ -60,6 +60,24 @@ def diag(text):
         print(f"# {line}", flush=True)
 
 
+def work_directory_remove(directory, ok):
+    """Removes the test's directory; after a failure, first prints the
+    last lines of every log in it (LOOM_KEEP_LOGS=1 keeps it instead)."""
+    if not ok:
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith(".log"):
+                continue
+            with open(os.path.join(directory, name), errors="replace") as f:
+                lines = f.read().splitlines()[-15:]
+            diag(f"--- {name} (last {len(lines)} lines)")
+            for line in lines:
+                diag(line)
+        if os.environ.get("LOOM_KEEP_LOGS"):
+            diag(f"logs kept in {directory}")
+            return
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def vnet_xml(name, second_address):
     """Three hosts pinned far apart: a point-to-point link paris-2 <->
     marseille (two hops at least) and a LAN with geneva."""
@@ -490,10 +508,7 @@ def main():
         log.close()
         run("/usr/bin/python3", lab_py, "down", "--dir", directory,
             timeout=120)
-        if all(results):
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            diag(f"logs kept in {directory}")
+        work_directory_remove(directory, all(results))
 
 
 if __name__ == "__main__":

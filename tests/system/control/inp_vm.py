@@ -18,7 +18,8 @@ import time
 
 sys.dont_write_bytecode = True  # nothing written into the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inp_slices import Api, BUILD, SOURCE, check, diag, ping, results, run  # noqa: E402
+from inp_slices import (Api, BUILD, SOURCE, check, diag, ping, results,  # noqa: E402
+                        run, work_directory_remove)
 
 PREFIX = "tiv"
 
@@ -138,10 +139,7 @@ def main():
         run("/usr/bin/python3", lab_py, "down", "--dir", directory,
             timeout=120)
         shutil.rmtree(f"/var/run/dpdk/{PREFIX}-guest", ignore_errors=True)
-        if all(results):
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            diag(f"logs kept in {directory}")
+        work_directory_remove(directory, all(results))
 
 
 if __name__ == "__main__":
