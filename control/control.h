@@ -285,7 +285,10 @@ const char *vnet_request_schema(void);
  *                     of its endpoint (below).
  *   ports           one attachment port per such virtual interface,
  *                   named "V.I<interface index>" (provision_attachment).
- *   vtep            when an ip hop touches the node: {port, address}.
+ *   vtep            when an ip hop touches the node: {port, address,
+ *                   mtu: the underlay IP MTU its VXLAN hops need, the
+ *                   largest of their links' MTU + PROVISION_VXLAN_OVERHEAD,
+ *                   at least PROVISION_VTEP_MTU_MIN}.
  * Switch port names are the substrate's port names: the base config of a
  * node must name its ports as the substrate file does.
  *
@@ -317,6 +320,12 @@ const char *vnet_request_schema(void);
 #define PROVISION_VHOST_DIRECTORY "/run/loom/vhost"
 #define PROVISION_VTEP_NETWORK 0xc6120000u /* 198.18.0.0 */
 #define PROVISION_VTEP_PREFIX_LENGTH 15
+/* What a VXLAN hop adds to a virtual link's MTU on the underlay: the
+ * inner Ethernet header, outer IPv4, UDP and VXLAN (14 + 20 + 8 + 8). */
+#define PROVISION_VXLAN_OVERHEAD 50
+/* A part's VTEP never asks for less than the switch's default underlay
+ * MTU. */
+#define PROVISION_VTEP_MTU_MIN 1500
 #define PROVISION_POLICER_RATE_MIN 64000ull
 #define PROVISION_POLICER_RATE_MAX 100000000000ull
 
@@ -397,9 +406,12 @@ json_t *provision_plan_part(const struct provision_plan *plan, uint32_t node);
  * ports, fdb, and optionally its own BDs and vtep; not changed) plus every
  * part, in a deterministic order whatever the order of `parts`: base ports
  * and BDs first as given, then the parts' ports and BDs sorted by name.
- * The base's vtep wins; otherwise the parts' (which must agree). A name
- * used twice, or a part's vtep on another port than the base's, is an
- * error. Returns a new object, or NULL with the reason in err. */
+ * The base's vtep wins; otherwise the parts' (which must agree on port
+ * and address). Its mtu: the base's when it gives one (the operator
+ * knows the underlay; bigger frames are dropped and counted), else the
+ * largest the parts ask for. A name used twice, or a part's vtep on
+ * another port or address than the base's, is an error. Returns a new
+ * object, or NULL with the reason in err. */
 json_t *provision_merge(const json_t *base, const json_t *const *parts,
 			size_t part_count, char *err, size_t err_size);
 

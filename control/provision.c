@@ -168,6 +168,8 @@ struct compiler {
 	struct attachment_port *ports;
 	uint32_t *bd_of_node;   /* per substrate node: BD of the current link */
 	uint32_t *vtep_port;    /* per substrate node: SUBSTRATE_NONE or port */
+	uint32_t *vtep_mtu;     /* per substrate node: the underlay IP MTU its
+				 * VXLAN hops need (0: none) */
 	uint32_t *ethernet_port_mark; /* per node and port: 1 + link seen */
 	uint32_t *port_offset;  /* node's first slot in ethernet_port_mark */
 	char *err;
@@ -219,7 +221,8 @@ static int bd_add(struct compiler *c, uint32_t link, uint32_t node,
 
 /* One end of a hop: the member on `node` for substrate link `l`. */
 static int compile_hop_end(struct compiler *c, uint32_t link,
-			   const struct substrate_link *l, int end, uint32_t tag)
+			   const struct substrate_link *l, int end, uint32_t tag,
+			   uint32_t link_mtu)
 {
 	const struct substrate_endpoint *here = &l->ends[end];
 	const struct substrate_endpoint *there = &l->ends[1 - end];
@@ -240,6 +243,11 @@ static int compile_hop_end(struct compiler *c, uint32_t link,
 				    "ethernet hops and is its VTEP port",
 				    node->ports[here->port].name, node->id);
 		*vtep = here->port;
+		/* A frame of the link's MTU, with its Ethernet header, in
+		 * outer IPv4, UDP and VXLAN headers. */
+		uint32_t needed = link_mtu + PROVISION_VXLAN_OVERHEAD;
+		if (needed > c->vtep_mtu[here->node])
+			c->vtep_mtu[here->node] = needed;
 		struct provision_vtep remote =
 			provision_vtep_of(c->options, there->node);
 		member.tunnel = true;
@@ -306,7 +314,8 @@ static int compile_link(struct compiler *c, const struct vnet_request *request,
 				    vlink->id, tag, l->id, l->tags.first,
 				    l->tags.last);
 		for (int end = 0; end < 2; end++) {
-			int rc = compile_hop_end(c, link, l, end, tag);
+			int rc = compile_hop_end(c, link, l, end, tag,
+						 vlink->mtu);
 			if (rc)
 				return rc;
 		}
@@ -457,11 +466,14 @@ static json_t *part_json(struct compiler *c, uint32_t node, size_t *port_next,
 		snprintf(text, sizeof(text), "%s/%u", address,
 			 vtep.prefix_length);
 		const struct substrate_node *n = &c->substrate->nodes[node];
+		uint32_t mtu = c->vtep_mtu[node] > PROVISION_VTEP_MTU_MIN
+				       ? c->vtep_mtu[node]
+				       : PROVISION_VTEP_MTU_MIN;
 		ok = !json_object_set_new(
 			part, "vtep",
-			json_pack("{s:s, s:s}", "port",
+			json_pack("{s:s, s:s, s:i}", "port",
 				  n->ports[c->vtep_port[node]].name, "address",
-				  text));
+				  text, "mtu", (int)mtu));
 	}
 	json_decref(ports);
 	json_decref(bds);
@@ -480,6 +492,7 @@ static void compiler_free(struct compiler *c)
 	free(c->ports);
 	free(c->bd_of_node);
 	free(c->vtep_port);
+	free(c->vtep_mtu);
 	free(c->ethernet_port_mark);
 	free(c->port_offset);
 }
@@ -549,12 +562,13 @@ int provision_compile(const struct substrate *substrate,
 	uint32_t nodes = substrate->node_count;
 	c.bd_of_node = malloc((nodes + 1) * sizeof(uint32_t));
 	c.vtep_port = malloc((nodes + 1) * sizeof(uint32_t));
+	c.vtep_mtu = calloc(nodes + 1, sizeof(uint32_t));
 	c.port_offset = malloc((nodes + 1) * sizeof(uint32_t));
 	size_t port_total = 0;
 	for (uint32_t n = 0; n < nodes; n++)
 		port_total += substrate->nodes[n].port_count;
 	c.ethernet_port_mark = calloc(port_total + 1, sizeof(uint32_t));
-	if (!c.bd_of_node || !c.vtep_port || !c.port_offset ||
+	if (!c.bd_of_node || !c.vtep_port || !c.vtep_mtu || !c.port_offset ||
 	    !c.ethernet_port_mark) {
 		compiler_free(&c);
 		return fail(err, err_size, -ENOMEM, "out of memory");
@@ -662,35 +676,54 @@ static const char *text_of(const json_t *object, const char *key)
 	return text ? text : "?";
 }
 
+/* The VTEP of the merged state: the base's if it has one (the parts'
+ * tunnels assume their own port and address, which must be its), else
+ * the parts' (which must agree on port and address). Its MTU: the base's
+ * if it gives one (the operator knows the underlay: bigger frames are
+ * dropped and counted), else the largest a part needs. */
 static int merge_vtep(json_t *merged, const json_t *const *parts,
 		      size_t part_count, char *err, size_t err_size)
 {
 	json_t *base = json_object_get(merged, "vtep");
-	const json_t *chosen = NULL;
+	const json_t *chosen = base;
+	json_int_t mtu = 0;
 	for (size_t p = 0; p < part_count; p++) {
 		const json_t *vtep = json_object_get(parts[p], "vtep");
 		if (!vtep)
 			continue;
-		if (base) {
-			/* The operator's VTEP: the parts' tunnels assume
-			 * their own address and port, which must be it. */
+		if (chosen) {
 			const char *keys[] = { "port", "address" };
 			for (int k = 0; k < 2; k++)
-				if (!json_equal(json_object_get(base, keys[k]),
+				if (!json_equal(json_object_get(chosen, keys[k]),
 						json_object_get(vtep, keys[k])))
-					return fail(err, err_size, -EINVAL,
-						    "vtep: a part wants %s '%s', "
-						    "the base has '%s'", keys[k],
-						    text_of(vtep, keys[k]),
-						    text_of(base, keys[k]));
-			continue;
+					return base
+						? fail(err, err_size, -EINVAL,
+						       "vtep: a part wants %s "
+						       "'%s', the base has '%s'",
+						       keys[k], text_of(vtep, keys[k]),
+						       text_of(base, keys[k]))
+						: fail(err, err_size, -EINVAL,
+						       "vtep: two parts want "
+						       "different VTEPs");
+		} else {
+			chosen = vtep;
 		}
-		if (chosen && !json_equal(chosen, vtep))
-			return fail(err, err_size, -EINVAL,
-				    "vtep: two parts want different VTEPs");
-		chosen = vtep;
+		json_int_t wanted = json_integer_value(json_object_get(vtep, "mtu"));
+		if (wanted > mtu)
+			mtu = wanted;
 	}
-	if (chosen && json_object_set_new(merged, "vtep", json_deep_copy(chosen)))
+	if (!chosen || chosen == base) {
+		if (base && mtu && !json_object_get(base, "mtu") &&
+		    json_object_set_new(base, "mtu", json_integer(mtu)))
+			return fail(err, err_size, -ENOMEM, "out of memory");
+		return 0;
+	}
+	json_t *vtep = json_deep_copy(chosen);
+	if (vtep && mtu && json_object_set_new(vtep, "mtu", json_integer(mtu))) {
+		json_decref(vtep);
+		vtep = NULL;
+	}
+	if (!vtep || json_object_set_new(merged, "vtep", vtep))
 		return fail(err, err_size, -ENOMEM, "out of memory");
 	return 0;
 }

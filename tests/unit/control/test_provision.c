@@ -215,7 +215,8 @@ static void release(struct fixture *f, struct vnet_request *request,
 
 /* The exact part of every node: VIDs 100 then 200 on the two ethernet
  * hops of a-b (translated at s2), VNI 5000 on the ip hop of b-c, the
- * attachments with their policers, the VTEPs by the convention. */
+ * attachments with their policers, the VTEPs by the convention with the
+ * underlay MTU b-c needs (9000 + 50). */
 static void test_compile_exact(void **state)
 {
 	struct fixture *f = *state;
@@ -267,7 +268,8 @@ static void test_compile_exact(void **state)
 		 "  {\"name\": \"t1.L1\", \"learning\": true,"
 		 "  \"members\": [{\"port\": \"t1.I2\", \"vid\": 0, \"policer\": %s},"
 		 "   {\"tunnel\": \"198.18.0.4\", \"vni\": 5000}]}],"
-		 " \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.3/15\"}}",
+		 " \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.3/15\","
+		 "  \"mtu\": 9050}}",
 		 b0, b1, policer_b, policer_bc);
 	snprintf(expected[3], sizeof(expected[3]),
 		 "{\"ports\": [{\"name\": \"t1.I3\", \"devargs\": \"%s\", "
@@ -275,7 +277,8 @@ static void test_compile_exact(void **state)
 		 " \"bridge_domains\": [{\"name\": \"t1.L1\", \"learning\": true,"
 		 "  \"members\": [{\"port\": \"t1.I3\", \"vid\": 0, \"policer\": %s},"
 		 "   {\"tunnel\": \"198.18.0.3\", \"vni\": 5000}]}],"
-		 " \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.4/15\"}}",
+		 " \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.4/15\","
+		 "  \"mtu\": 9050}}",
 		 c0, policer_bc);
 	for (uint32_t n = 0; n < 4; n++) {
 		assert_int_equal(plan.nodes[n].node, n);
@@ -442,6 +445,61 @@ static json_t *base_of(const struct substrate *substrate, uint32_t node)
 	return json_pack("{s:o}", "ports", ports);
 }
 
+/* The merged VTEP's MTU of s3, whose part (`part`) asks 9050: a base
+ * VTEP without an MTU gets the largest the parts ask, one with an MTU
+ * keeps it; without a base VTEP, the largest of the parts' (which must
+ * agree on port and address). */
+static json_int_t merged_vtep_mtu(const char *base_text, const json_t *a,
+				  const json_t *b)
+{
+	json_t *base = load_json(base_text);
+	const json_t *parts[2] = { a, b };
+	char err[256] = "";
+	json_t *merged = provision_merge(base, parts, b ? 2 : 1, err,
+					 sizeof(err));
+	if (!merged)
+		fail_msg("merge: %s", err);
+	json_int_t mtu = json_integer_value(
+		json_object_get(json_object_get(merged, "vtep"), "mtu"));
+	json_decref(merged);
+	json_decref(base);
+	return mtu;
+}
+
+static void vtep_mtu_merge(const json_t *part)
+{
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(part, "vtep"), "mtu")),
+			 9050);
+	json_t *small = load_json("{\"vtep\": {\"port\": \"up\", \"address\": "
+				  "\"198.18.0.3/15\", \"mtu\": 1550}}");
+	const char *bare = "{\"ports\": [{\"name\": \"up\", \"devargs\": "
+			   "\"net_null1\"}]}";
+	assert_int_equal(merged_vtep_mtu(bare, small, NULL), 1550);
+	assert_int_equal(merged_vtep_mtu(bare, small, part), 9050);
+	assert_int_equal(merged_vtep_mtu(bare, part, small), 9050);
+	assert_int_equal(merged_vtep_mtu("{\"vtep\": {\"port\": \"up\", "
+					 "\"address\": \"198.18.0.3/15\"}}",
+					 small, part),
+			 9050);
+	assert_int_equal(merged_vtep_mtu("{\"vtep\": {\"port\": \"up\", "
+					 "\"address\": \"198.18.0.3/15\", "
+					 "\"mtu\": 1600}}",
+					 small, part),
+			 1600);
+	json_t *elsewhere = load_json("{\"vtep\": {\"port\": \"up\", "
+				      "\"address\": \"198.18.0.9/15\", "
+				      "\"mtu\": 1550}}");
+	const json_t *disagree[2] = { part, elsewhere };
+	json_t *base = load_json(bare);
+	char err[256] = "";
+	assert_null(provision_merge(base, disagree, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "two parts want different VTEPs"));
+	json_decref(base);
+	json_decref(elsewhere);
+	json_decref(small);
+}
+
 /* Two VNets from the same document (same addresses): disjoint names and
  * tags; every node's merged state loads in the switch's own loader, with
  * the BDs and members of both; the merge ignores the parts' order and
@@ -540,6 +598,7 @@ static void test_two_vnets_merge(void **state)
 	assert_null(provision_merge(base, parts, 1, err, sizeof(err)));
 	assert_non_null(strstr(err, "address"));
 	json_decref(base);
+	vtep_mtu_merge(provision_plan_part(&plan[0], 2));
 	for (int v = 1; v >= 0; v--)
 		release(f, &request[v], embed_request[v], &mapping[v], &plan[v]);
 	assert_true(embed_residual_is_full(f->residual));
