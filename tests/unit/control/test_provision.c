@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "embed_fixture.h"
 #include "switch_config.h"
 
 /* 2025-01-01T00:00:00Z: the examples' leases end after it. */
@@ -41,12 +42,6 @@ static const char vnet_xml[] =
 	" <link id='b-c' capacity='20000' mtu='9000' ISOLATION_BC>"
 	"  <endpoint interface='b:eth1'/><endpoint interface='c:eth0'/></link>"
 	"</vnet>";
-
-struct fixture {
-	struct substrate *substrate;
-	struct embed_residual *residual;
-	struct embedder *embedder;
-};
 
 static json_t *base_of(const struct substrate *substrate, uint32_t node);
 
@@ -77,10 +72,7 @@ static void add_link(struct substrate *s, const char *id, uint32_t a,
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->substrate = substrate_create("lab");
-	assert_non_null(f->substrate);
+	struct fixture *f = fixture_begin("lab");
 	add_node(f->substrate, "s1", "e0", NULL);
 	add_node(f->substrate, "s2", "e0", "e1");
 	add_node(f->substrate, "s3", "e0", "up");
@@ -91,23 +83,7 @@ static int setup(void **state)
 		 SUBSTRATE_LINK_ETHERNET, 200, 299);
 	add_link(f->substrate, "s3-s4", 2, "up", 3, "up", SUBSTRATE_LINK_IP,
 		 5000, 5999);
-	assert_int_equal(substrate_finalize(f->substrate), 0);
-	f->residual = embed_residual_create(f->substrate);
-	f->embedder = embedder_create(f->substrate, EMBED_ALGORITHM_LOOM, NULL);
-	assert_non_null(f->residual);
-	assert_non_null(f->embedder);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	embedder_free(f->embedder);
-	embed_residual_free(f->residual);
-	substrate_free(f->substrate);
-	free(f);
-	return 0;
+	return fixture_finish(f, state);
 }
 
 /* The VNet document with the isolation attributes filled in. */
@@ -672,22 +648,6 @@ static void test_refusals(void **state)
 	embed_request_free(embed_request);
 	vnet_request_free(&request);
 	assert_true(embed_residual_is_full(f->residual));
-}
-
-static char *read_text(const char *relative, size_t *length)
-{
-	const char *source = getenv("LOOM_SOURCE_DIR");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", source ? source : ".", relative);
-	FILE *file = fopen(path, "rb");
-	if (!file)
-		fail_msg("cannot read %s", path);
-	char *data = malloc(1 << 20);
-	assert_non_null(data);
-	*length = fread(data, 1, (1 << 20) - 1, file);
-	data[*length] = '\0';
-	fclose(file);
-	return data;
 }
 
 /* Every example converts with the documented mapping: same nodes and

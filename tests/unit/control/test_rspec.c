@@ -19,6 +19,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "control.h"
+#include "embed_fixture.h"
 
 /* 2025-01-01T00:00:00Z */
 #define NOW 1735689600
@@ -46,12 +47,6 @@ static const struct site_nodes sites[] = {
 	{ "lab", { "s1", "s2", "s3" } },
 };
 
-struct fixture {
-	struct substrate *substrate;
-	struct embed_residual *residual;
-	struct embedder *embedder;
-};
-
 static void add_link(struct substrate *s, uint32_t a, uint32_t b)
 {
 	struct substrate_link link = {
@@ -71,10 +66,7 @@ static void add_link(struct substrate *s, uint32_t a, uint32_t b)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->substrate = substrate_create("geni");
-	assert_non_null(f->substrate);
+	struct fixture *f = fixture_begin("geni");
 	for (size_t s = 0; s < sizeof(sites) / sizeof(sites[0]); s++)
 		for (size_t n = 0; n < 3 && sites[s].nodes[n]; n++) {
 			struct substrate_node node = { .cpu = 16 };
@@ -90,39 +82,7 @@ static int setup(void **state)
 		add_link(f->substrate, i, (i + 1) % count);
 	add_link(f->substrate, 0, count / 2);
 	add_link(f->substrate, count / 4, 3 * count / 4);
-	assert_int_equal(substrate_finalize(f->substrate), 0);
-	f->residual = embed_residual_create(f->substrate);
-	f->embedder = embedder_create(f->substrate, EMBED_ALGORITHM_LOOM, NULL);
-	assert_non_null(f->residual);
-	assert_non_null(f->embedder);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	embedder_free(f->embedder);
-	embed_residual_free(f->residual);
-	substrate_free(f->substrate);
-	free(f);
-	return 0;
-}
-
-static char *read_text(const char *relative, size_t *length)
-{
-	const char *source = getenv("LOOM_SOURCE_DIR");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", source ? source : ".", relative);
-	FILE *file = fopen(path, "rb");
-	if (!file)
-		fail_msg("cannot read %s", path);
-	char *data = malloc(1 << 20);
-	assert_non_null(data);
-	*length = fread(data, 1, (1 << 20) - 1, file);
-	data[*length] = '\0';
-	fclose(file);
-	return data;
+	return fixture_finish(f, state);
 }
 
 /* Converts, embeds (checking each node's site and allowed nodes on the
