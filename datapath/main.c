@@ -130,7 +130,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("loom-switch %s (%s)\n", LOOM_VERSION, rte_version());
+			printf("loom-switch %s (%s, linked %s)\n", LOOM_VERSION,
+			       rte_version(), LOOM_DPDK_LINKED);
 			return 0;
 		default:
 			usage(stderr);

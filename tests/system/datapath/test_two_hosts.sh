@@ -7,7 +7,7 @@
 . "${LOOM_SOURCE_DIR:-$(dirname "$0")/../../..}/tests/system/lib.sh"
 
 sys_init two
-tap_plan 12
+tap_plan 13
 
 hosts_ok=1
 sys_host a 198.18.0.1/24 || hosts_ok=0
@@ -37,6 +37,9 @@ bridge_domains:
     members:
       - port: c"
 tap_check "loom-switch starts with net_af_packet ports" sys_switch_start "$config"
+# How DPDK is linked (meson option dpdk_link) is part of the version.
+tap_check "--version names DPDK's version and how it is linked" \
+	bash -c '"$1" --version | grep -Eq "^loom-switch [0-9.]+ \(DPDK [0-9.]+, linked (static|shared)\)$"' _ "$SYS_SWITCH"
 
 tap_check "a pings b (5 pings)" sys_in a ping -c 5 -i 0.2 -W 2 198.18.0.2
 tap_check "b pings a (5 pings)" sys_in b ping -c 5 -i 0.2 -W 2 198.18.0.1
