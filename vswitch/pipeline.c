@@ -2,10 +2,11 @@
  * or flood. Runs on worker lcores: no allocation beyond flood copies, no
  * locks except the FDB's bucket lock when a MAC is learned, no syscalls.
  *
- * The burst, in order (process_burst):
+ * The burst, in order (vswitch_process, then process_burst):
  *   0. the uniform prefix (prefix.c): the first frames that are alike
  *      (classified the common way, one flow cache decision) are switched a
- *      burst at a time; the steps below take the rest;
+ *      burst at a time; a burst taken whole ends there (burst_end), the
+ *      steps below take the rest;
  *   1. classify each frame to (member, BD) (the common cases inline, the
  *      rest by classify_frame), drop what cannot be;
  *   2. ask the worker's flow cache; while every frame so far was a hit,
@@ -17,8 +18,8 @@
  *      (caching the decision) or flood.
  * Counters are kept in runs (per-burst locals), written once per run.
  * Cost budget, measured (tests/perf/switch-bench, loom's share beside the
- * PMDs'): ~13 cycles per frame for a burst of plain hits, ~20 with a tag
- * pushed or popped, ~32 with outer headers written.
+ * PMDs'): ~13 cycles per frame for a burst of plain hits, ~17 with a tag
+ * pushed or popped, ~27 with outer headers written.
  */
 #include "pipeline_private.h"
 
@@ -710,14 +711,6 @@ static inline bool classify_own_tagged(const struct vswitch_port *port,
 	return true;
 }
 
-/* One pass classifies each frame and asks the flow cache. A frame the
- * cache answers, with nothing before it left waiting, is switched at once
- * (switching frames one at a time in order is then what happens); from
- * the first miss on, frames wait for switch_deferred, which looks the
- * misses up in bulk and switches them all in order. Counters are summed
- * in runs (locals) and written once per run. Inlined three times (the
- * underlay port, ports with a VLAN mode, the others), so that each tests
- * nothing of the others' cases per frame. */
 /* How a port's frames are classified the common way, without the general
  * classifier (classify_frame) but to the same result: untagged frames of
  * a port that gives them a member (without a VLAN mode its untagged
@@ -775,9 +768,9 @@ static inline void burst_end(struct vswitch_context *ctx,
  * once (switching frames one at a time in order is then what happens);
  * from the first miss on, frames wait for switch_deferred, which looks the
  * misses up in bulk and switches them all in order. Counters are summed
- * in runs (locals) and written once per run. Inlined three times (the
- * underlay port, ports with a VLAN mode, the others), so that each tests
- * nothing of the others' cases per frame. */
+ * in runs (locals) and written once per run. Two instances (the
+ * underlay port, the others: process_underlay, process_port), so that
+ * neither tests the other's case per frame. */
 static inline __attribute__((always_inline)) void
 process_burst(struct vswitch_context *ctx, const struct vswitch_table *table,
 	      uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,
