@@ -360,7 +360,6 @@ static json_t *job_call(struct node_job *job, const char *token,
 	return result;
 }
 
-/* Probes the switch and, if its state is not what is wanted, applies. */
 /* Removes the withdrawn VNets' host namespaces on the job's node
  * (host_delete is idempotent: a pass may retry). */
 static void job_hosts_remove(struct node_job *job)
@@ -378,6 +377,7 @@ static void job_hosts_remove(struct node_job *job)
 	}
 }
 
+/* Probes the switch and, if its state is not what is wanted, applies. */
 static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 {
 	const struct inp_config *config = &p->server->config;

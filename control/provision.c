@@ -680,7 +680,10 @@ static const char *text_of(const json_t *object, const char *key)
  * tunnels assume their own port and address, which must be its), else
  * the parts' (which must agree on port and address). Its MTU: the base's
  * if it gives one (the operator knows the underlay: bigger frames are
- * dropped and counted), else the largest a part needs. */
+ * dropped and counted), else the largest a part needs. A base read back
+ * from a running switch (show-config) always gives one; so after a
+ * loom-inp restart, a VTEP it applied earlier counts as the switch's own
+ * and keeps its MTU until that switch restarts. */
 static int merge_vtep(json_t *merged, const json_t *const *parts,
 		      size_t part_count, char *err, size_t err_size)
 {
