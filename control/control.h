@@ -288,7 +288,8 @@ const char *vnet_request_schema(void);
  *   vtep            when an ip hop touches the node: {port, address,
  *                   mtu: the underlay IP MTU its VXLAN hops need, the
  *                   largest of their links' MTU + PROVISION_VXLAN_OVERHEAD,
- *                   at least PROVISION_VTEP_MTU_MIN}.
+ *                   at least PROVISION_VTEP_MTU_MIN; owner:
+ *                   PROVISION_VTEP_OWNER}.
  * Switch port names are the substrate's port names: the base config of a
  * node must name its ports as the substrate file does.
  *
@@ -326,6 +327,9 @@ const char *vnet_request_schema(void);
 /* A part's VTEP never asks for less than the switch's default underlay
  * MTU. */
 #define PROVISION_VTEP_MTU_MIN 1500
+/* The owner a part's VTEP carries (the switch keeps and shows it), so
+ * that a VTEP provisioning set up is never taken for the switch's own. */
+#define PROVISION_VTEP_OWNER "loom-inp"
 #define PROVISION_POLICER_RATE_MIN 64000ull
 #define PROVISION_POLICER_RATE_MAX 100000000000ull
 
@@ -414,6 +418,11 @@ json_t *provision_plan_part(const struct provision_plan *plan, uint32_t node);
  * object, or NULL with the reason in err. */
 json_t *provision_merge(const json_t *base, const json_t *const *parts,
 			size_t part_count, char *err, size_t err_size);
+/* The switch's own configuration from its show-config: without Loom's
+ * ports and BDs (named "v<digits>.", left by an earlier run of the
+ * daemon, say) and without a VTEP whose owner is PROVISION_VTEP_OWNER.
+ * A new object (NULL: out of memory). */
+json_t *provision_base_from_switch(const json_t *shown);
 
 /* The embedder's request for a parsed VNet (docs/vnet-request.md,
  * "Conversion to the embedder's request"): same node and link order.

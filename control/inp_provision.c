@@ -258,33 +258,6 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 }
 
-/* Loom's names on a switch: "v<digits>." and more. */
-static bool loom_owned(const json_t *item)
-{
-	const char *name = json_string_value(json_object_get(item, "name"));
-	if (!name || name[0] != 'v' || !(name[1] >= '0' && name[1] <= '9'))
-		return false;
-	const char *c = name + 1;
-	while (*c >= '0' && *c <= '9')
-		c++;
-	return *c == '.';
-}
-
-/* The switch's own configuration: its show-config without Loom's objects
- * (left by an earlier run of the daemon, say). */
-static json_t *base_from_switch(json_t *config)
-{
-	json_t *base = json_deep_copy(config);
-	static const char *const lists[] = { "ports", "bridge_domains" };
-	for (size_t k = 0; base && k < 2; k++) {
-		json_t *list = json_object_get(base, lists[k]);
-		for (size_t i = json_array_size(list); i-- > 0;)
-			if (loom_owned(json_array_get(list, i)))
-				json_array_remove(list, i);
-	}
-	return base;
-}
-
 /* Work for one node, gathered under lock and done without it. */
 struct node_job {
 	uint32_t node;
@@ -446,7 +419,7 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 				 reason);
 			return;
 		}
-		base = base_from_switch(shown);
+		base = provision_base_from_switch(shown);
 		json_decref(shown);
 		if (!base) {
 			job_error(job,

@@ -471,9 +471,10 @@ static json_t *part_json(struct compiler *c, uint32_t node, size_t *port_next,
 				       : PROVISION_VTEP_MTU_MIN;
 		ok = !json_object_set_new(
 			part, "vtep",
-			json_pack("{s:s, s:s, s:i}", "port",
+			json_pack("{s:s, s:s, s:i, s:s}", "port",
 				  n->ports[c->vtep_port[node]].name, "address",
-				  text, "mtu", (int)mtu));
+				  text, "mtu", (int)mtu, "owner",
+				  PROVISION_VTEP_OWNER));
 	}
 	json_decref(ports);
 	json_decref(bds);
@@ -680,10 +681,10 @@ static const char *text_of(const json_t *object, const char *key)
  * tunnels assume their own port and address, which must be its), else
  * the parts' (which must agree on port and address). Its MTU: the base's
  * if it gives one (the operator knows the underlay: bigger frames are
- * dropped and counted), else the largest a part needs. A base read back
- * from a running switch (show-config) always gives one; so after a
- * loom-inp restart, a VTEP it applied earlier counts as the switch's own
- * and keeps its MTU until that switch restarts. */
+ * dropped and counted), else the largest a part needs. (A base read back
+ * from a running switch always gives one: provision_base_from_switch
+ * leaves out a VTEP provisioning set up, so that its MTU follows the
+ * parts.) */
 static int merge_vtep(json_t *merged, const json_t *const *parts,
 		      size_t part_count, char *err, size_t err_size)
 {
@@ -729,6 +730,35 @@ static int merge_vtep(json_t *merged, const json_t *const *parts,
 	if (!vtep || json_object_set_new(merged, "vtep", vtep))
 		return fail(err, err_size, -ENOMEM, "out of memory");
 	return 0;
+}
+
+/* Loom's names on a switch: "v<digits>." and more. */
+static bool loom_owned(const json_t *item)
+{
+	const char *name = json_string_value(json_object_get(item, "name"));
+	if (!name || name[0] != 'v' || !(name[1] >= '0' && name[1] <= '9'))
+		return false;
+	const char *c = name + 1;
+	while (*c >= '0' && *c <= '9')
+		c++;
+	return *c == '.';
+}
+
+json_t *provision_base_from_switch(const json_t *shown)
+{
+	json_t *base = json_deep_copy(shown);
+	static const char *const lists[] = { "ports", "bridge_domains" };
+	for (size_t k = 0; base && k < 2; k++) {
+		json_t *list = json_object_get(base, lists[k]);
+		for (size_t i = json_array_size(list); i-- > 0;)
+			if (loom_owned(json_array_get(list, i)))
+				json_array_remove(list, i);
+	}
+	const char *owner = json_string_value(
+		json_object_get(json_object_get(base, "vtep"), "owner"));
+	if (owner && strcmp(owner, PROVISION_VTEP_OWNER) == 0)
+		json_object_del(base, "vtep");
+	return base;
 }
 
 json_t *provision_merge(const json_t *base, const json_t *const *parts,

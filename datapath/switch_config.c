@@ -455,7 +455,7 @@ static int load_vtep(struct source *source, source_node map,
 	static const char *const keys[] = { "port", "address", "mac", "vid",
 					    "udp_port", "mtu", "ttl", "df",
 					    "ignore_reserved_bits", "routes",
-					    "neighbours", NULL };
+					    "neighbours", "owner", NULL };
 	struct vtep_config *vtep = &config->vtep;
 	struct vxlan_underlay *u = &vtep->underlay;
 	uint16_t ttl = 64;
@@ -467,6 +467,8 @@ static int load_vtep(struct source *source, source_node map,
 	    read_ipv4_key(source, map, "address", true, &u->address,
 			  &u->prefix_length) ||
 	    source_key_string(source, map, "mac", mac, sizeof(mac), false, false) ||
+	    source_key_string(source, map, "owner", vtep->owner,
+			      sizeof(vtep->owner), false, true) ||
 	    source_key_u16(source, map, "vid", 0, SWITCH_MAX_VID, &u->vid) ||
 	    source_key_u16(source, map, "udp_port", 1, 65535, &u->udp_port) ||
 	    source_key_u16(source, map, "mtu", 576, 9216, &u->mtu) ||

@@ -99,6 +99,8 @@
  *     ttl: 64
  *     df: true
  *     ignore_reserved_bits: false  # true: RFC 7348's literal "ignore"
+ *     owner: loom-inp          # who set it up (kept and shown, not used:
+ *                              # a controller tells its VTEP from yours)
  *     routes: [{prefix: 198.19.0.0/16, next_hop: 198.18.1.254}]
  *     neighbours: [{address: 198.18.1.2, mac: "02:00:00:00:00:02"}]
  *
@@ -217,6 +219,7 @@ struct vtep_neighbour_config {
 struct vtep_config {
 	bool configured;
 	char port[SWITCH_NAME_MAX];
+	char owner[SWITCH_NAME_MAX]; /* "" or who set the VTEP up */
 	struct vxlan_underlay underlay;
 	size_t n_routes;
 	struct vxlan_route *routes;

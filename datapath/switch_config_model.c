@@ -186,7 +186,7 @@ bool switch_config_equal(const struct switch_config *a,
 		return false;
 	if (!va->configured)
 		return true;
-	return !strcmp(va->port, vb->port) &&
+	return !strcmp(va->port, vb->port) && !strcmp(va->owner, vb->owner) &&
 	       !memcmp(&va->underlay, &vb->underlay, sizeof(va->underlay)) &&
 	       va->n_routes == vb->n_routes &&
 	       va->n_neighbours == vb->n_neighbours &&
@@ -435,6 +435,8 @@ static json_t *vtep_to_json(const struct vtep_config *vtep)
 		switch_config_format_mac(u->mac, mac);
 		json_object_set_new(json, "mac", json_string(mac));
 	}
+	if (vtep->owner[0])
+		json_object_set_new(json, "owner", json_string(vtep->owner));
 	json_t *routes = json_array();
 	for (size_t i = 0; i < vtep->n_routes; i++) {
 		char prefix[24], hop[16];

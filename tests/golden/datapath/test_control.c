@@ -379,7 +379,7 @@ static void test_failed_port_add_leaks_nothing(void **state)
 
 /* The control plane drops a substrate node's last VXLAN slice: the apply
  * without the VTEP (its port stays, now an ordinary port) converges, and
- * the VTEP can come back. */
+ * the VTEP can come back, with its owner. */
 static void test_apply_drops_vtep(void **state)
 {
 	struct test_switch *sw = test_switch_create("apply_vtep");
@@ -406,12 +406,22 @@ static void test_apply_drops_vtep(void **state)
 	assert_null(json_object_get(shown, "vtep"));
 	assert_int_equal(json_array_size(json_object_get(shown, "ports")), 2);
 	json_decref(shown);
-	/* And back. */
+	/* And back, set up by a controller that names itself (the owner is
+	 * kept and shown, so it can tell its VTEP from the operator's); an
+	 * owner that is not a name is refused. */
+	json_t *vtep = json_object_get(config, "vtep");
+	json_object_set_new(vtep, "owner", json_string("bad owner!"));
+	result = test_switch_callf(sw, "apply", "{s:O}", "config", config);
+	assert_null(result);
+	json_object_set_new(vtep, "owner", json_string("loom-inp"));
 	result = test_switch_callf(sw, "apply", "{s:O}", "config", config);
 	assert_non_null(result);
 	json_decref(result);
 	shown = test_switch_call(sw, "show-config", NULL);
 	assert_non_null(json_object_get(shown, "vtep"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(shown, "vtep"), "owner")),
+			    "loom-inp");
 	json_decref(shown);
 	json_decref(without);
 	json_decref(config);

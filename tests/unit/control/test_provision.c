@@ -245,7 +245,7 @@ static void test_compile_exact(void **state)
 		 "  \"members\": [{\"port\": \"t1.I2\", \"vid\": 0, \"policer\": %s},"
 		 "   {\"tunnel\": \"198.18.0.4\", \"vni\": 5000}]}],"
 		 " \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.3/15\","
-		 "  \"mtu\": 9050}}",
+		 "  \"mtu\": 9050, \"owner\": \"loom-inp\"}}",
 		 b0, b1, policer_b, policer_bc);
 	snprintf(expected[3], sizeof(expected[3]),
 		 "{\"ports\": [{\"name\": \"t1.I3\", \"devargs\": \"%s\", "
@@ -254,7 +254,7 @@ static void test_compile_exact(void **state)
 		 "  \"members\": [{\"port\": \"t1.I3\", \"vid\": 0, \"policer\": %s},"
 		 "   {\"tunnel\": \"198.18.0.3\", \"vni\": 5000}]}],"
 		 " \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.4/15\","
-		 "  \"mtu\": 9050}}",
+		 "  \"mtu\": 9050, \"owner\": \"loom-inp\"}}",
 		 c0, policer_bc);
 	for (uint32_t n = 0; n < 4; n++) {
 		assert_int_equal(plan.nodes[n].node, n);
@@ -537,6 +537,17 @@ static void test_two_vnets_merge(void **state)
 			members += config.bds[b].n_members;
 		assert_int_equal(members, n == 0 || n == 1 || n == 3 ? 4 : 8);
 		assert_int_equal(config.vtep.configured, n >= 2);
+		/* The switch keeps the VTEP's owner and shows it: the base
+		 * read back from it has no VTEP (the base had none). */
+		if (n >= 2)
+			assert_string_equal(config.vtep.owner,
+					    PROVISION_VTEP_OWNER);
+		json_t *shown = switch_config_to_json(&config);
+		json_t *own = provision_base_from_switch(shown);
+		assert_int_equal(json_object_get(shown, "vtep") != NULL, n >= 2);
+		assert_null(json_object_get(own, "vtep"));
+		json_decref(own);
+		json_decref(shown);
 		/* t1's BD of a-b on s2 translates 100 <-> 200, t2's 101 <->
 		 * 201. */
 		if (n == 1) {
@@ -578,6 +589,44 @@ static void test_two_vnets_merge(void **state)
 	for (int v = 1; v >= 0; v--)
 		release(f, &request[v], embed_request[v], &mapping[v], &plan[v]);
 	assert_true(embed_residual_is_full(f->residual));
+}
+
+/* The switch's own configuration from a show-config: Loom's ports, BDs
+ * (by their "v<digits>." names) and a VTEP provisioning set up are left
+ * out; the rest, and a VTEP of anyone else, stay; the show-config itself
+ * is not changed. */
+static void test_base_from_switch(void **state)
+{
+	(void)state;
+	const char *text =
+		"{\"ports\": [{\"name\": \"e0\"}, {\"name\": \"v12.I0\"},"
+		"  {\"name\": \"v1x.I0\"}, {\"name\": \"v.I0\"}],"
+		" \"bridge_domains\": [{\"name\": \"mine\"}, {\"name\": \"v3.L0\"}],"
+		" \"vtep\": {\"port\": \"up\", \"address\": \"198.18.0.3/15\","
+		"  \"mtu\": 1550, \"owner\": \"loom-inp\"}}";
+	json_t *shown = load_json(text);
+	json_t *base = provision_base_from_switch(shown);
+	json_t *want = load_json(
+		"{\"ports\": [{\"name\": \"e0\"}, {\"name\": \"v1x.I0\"},"
+		"  {\"name\": \"v.I0\"}],"
+		" \"bridge_domains\": [{\"name\": \"mine\"}]}");
+	assert_json_equal(base, want);
+	json_t *unchanged = load_json(text);
+	assert_json_equal(shown, unchanged);
+	json_decref(unchanged);
+	json_decref(base);
+	/* The operator's VTEP (another owner, or none) is the switch's own. */
+	json_t *vtep = json_object_get(shown, "vtep");
+	json_object_set_new(vtep, "owner", json_string("ops"));
+	base = provision_base_from_switch(shown);
+	assert_json_equal(json_object_get(base, "vtep"), vtep);
+	json_decref(base);
+	json_object_del(vtep, "owner");
+	base = provision_base_from_switch(shown);
+	assert_json_equal(json_object_get(base, "vtep"), vtep);
+	json_decref(base);
+	json_decref(want);
+	json_decref(shown);
 }
 
 /* Refusals: an isolation the hop breaks, a link split over two flows, a
@@ -748,6 +797,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_two_vnets_merge, setup,
 						teardown),
+		cmocka_unit_test(test_base_from_switch),
 		cmocka_unit_test_setup_teardown(test_refusals, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_to_embed_examples, setup,
