@@ -418,6 +418,12 @@ json_t *provision_plan_part(const struct provision_plan *plan, uint32_t node);
  * object, or NULL with the reason in err. */
 json_t *provision_merge(const json_t *base, const json_t *const *parts,
 			size_t part_count, char *err, size_t err_size);
+/* The underlay MTU the parts' VTEPs need beyond what a merged state's
+ * VTEP gives (its mtu, 1500 when absent), or 0 when it gives enough: the
+ * base's MTU won, and frames of the VNets' largest size will be dropped
+ * (and counted) by the switch. */
+int provision_vtep_mtu_shortfall(const json_t *merged,
+				 const json_t *const *parts, size_t part_count);
 /* The switch's own configuration from its show-config: without Loom's
  * ports and BDs (named "v<digits>.", left by an earlier run of the
  * daemon, say) and without a VTEP whose owner is PROVISION_VTEP_OWNER.

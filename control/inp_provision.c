@@ -455,6 +455,17 @@ static void job_run(struct provisioner *p, struct node_job *job, bool dirty)
 			 reason);
 		return;
 	}
+	int needed = provision_vtep_mtu_shortfall(
+		desired, (const json_t *const *)job->parts, job->part_count);
+	if (needed) {
+		const json_t *mtu = json_object_get(
+			json_object_get(desired, "vtep"), "mtu");
+		inp_log("warning", "vtep_mtu_below_need",
+			json_pack("{s:s, s:I, s:i}", "node", node_id, "vtep_mtu",
+				  mtu ? json_integer_value(mtu)
+				      : (json_int_t)PROVISION_VTEP_MTU_MIN,
+				  "needed", needed));
+	}
 	json_t *arguments = json_pack("{s:o}", "config", desired);
 	uint64_t apply_start = monotonic_ms();
 	json_t *result = job_call(job, token, config->switch_timeout_ms,

@@ -732,6 +732,25 @@ static int merge_vtep(json_t *merged, const json_t *const *parts,
 	return 0;
 }
 
+int provision_vtep_mtu_shortfall(const json_t *merged,
+				 const json_t *const *parts, size_t part_count)
+{
+	const json_t *vtep = json_object_get(merged, "vtep");
+	if (!vtep)
+		return 0;
+	const json_t *given = json_object_get(vtep, "mtu");
+	json_int_t have = given ? json_integer_value(given)
+				: PROVISION_VTEP_MTU_MIN;
+	json_int_t needed = 0;
+	for (size_t p = 0; p < part_count; p++) {
+		json_int_t wanted = json_integer_value(
+			json_object_get(json_object_get(parts[p], "vtep"), "mtu"));
+		if (wanted > needed)
+			needed = wanted;
+	}
+	return needed > have ? (int)needed : 0;
+}
+
 /* Loom's names on a switch: "v<digits>." and more. */
 static bool loom_owned(const json_t *item)
 {

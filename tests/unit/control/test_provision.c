@@ -463,6 +463,27 @@ static void vtep_mtu_merge(const json_t *part)
 					 "\"mtu\": 1600}}",
 					 small, part),
 			 1600);
+	/* What the merged VTEP falls short of: nothing when the parts set
+	 * it, 9050 under a base of 1600 (or without an MTU: 1500). */
+	const json_t *both[2] = { small, part };
+	json_t *base_1600 = load_json("{\"vtep\": {\"port\": \"up\", "
+				      "\"address\": \"198.18.0.3/15\", "
+				      "\"mtu\": 1600}}");
+	json_t *merged = provision_merge(base_1600, both, 2, NULL, 0);
+	assert_non_null(merged);
+	assert_int_equal(provision_vtep_mtu_shortfall(merged, both, 2), 9050);
+	assert_int_equal(provision_vtep_mtu_shortfall(merged, both, 1), 0);
+	json_object_del(json_object_get(merged, "vtep"), "mtu");
+	assert_int_equal(provision_vtep_mtu_shortfall(merged, both, 1), 1550);
+	json_decref(merged);
+	json_t *bare_base = load_json(bare);
+	merged = provision_merge(bare_base, both, 2, NULL, 0);
+	assert_non_null(merged);
+	assert_int_equal(provision_vtep_mtu_shortfall(merged, both, 2), 0);
+	json_decref(merged);
+	assert_int_equal(provision_vtep_mtu_shortfall(bare_base, both, 2), 0);
+	json_decref(bare_base);
+	json_decref(base_1600);
 	json_t *elsewhere = load_json("{\"vtep\": {\"port\": \"up\", "
 				      "\"address\": \"198.18.0.9/15\", "
 				      "\"mtu\": 1550}}");
