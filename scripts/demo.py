@@ -47,6 +47,8 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ElementTree
 
+import lab  # scripts/lab.py, beside this file
+
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SUBSTRATE = os.path.join(SOURCE, "topo", "examples", "lab5.yaml")
 REQUESTS = os.path.join(SOURCE, "scripts", "demo")
@@ -866,14 +868,10 @@ def main():
             if args.keep or args.dir:
                 report.detail(f"logs kept in {work}")
             else:
-                for top, _, files in sorted(os.walk(work)):
-                    for name in sorted(f for f in files if f.endswith(".log")):
-                        path = os.path.join(top, name)
-                        with open(path, errors="replace") as stream:
-                            lines = stream.read().splitlines()[-10:]
-                        report.detail(f"--- {os.path.relpath(path, work)}")
-                        for line in lines:
-                            report.detail(line)
+                for name, lines in lab.log_tails(work, 10):
+                    report.detail(f"--- {name}")
+                    for line in lines:
+                        report.detail(line)
                 shutil.rmtree(work, ignore_errors=True)
     elif passed:
         where = f"; picture: {demo.svg}" if getattr(demo, "svg", None) \

@@ -511,6 +511,20 @@ def write_inp_files(substrate, layout, state, directory, prefix):
 
 # ---- commands ---------------------------------------------------------------
 
+def log_tails(directory, count):
+    """(path relative to directory, its last `count` lines) of every *.log
+    under directory, in name order: what a failed test prints before it
+    removes its directory."""
+    tails = []
+    for top, _, files in sorted(os.walk(directory)):
+        for name in sorted(f for f in files if f.endswith(".log")):
+            path = os.path.join(top, name)
+            with open(path, errors="replace") as stream:
+                lines = stream.read().splitlines()[-count:]
+            tails.append((os.path.relpath(path, directory), lines))
+    return tails
+
+
 def state_path(directory):
     return os.path.join(directory, STATE)
 

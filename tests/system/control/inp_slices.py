@@ -20,7 +20,6 @@ Checked, as TAP:
   - delete releases everything: no BD, no namespace, no reservation left.
 Needs root; prints "1..0 # SKIP" otherwise."""
 
-import importlib.util
 import json
 import os
 import re
@@ -42,6 +41,7 @@ BUILD = os.environ.get("LOOM_BUILD_DIR", os.path.join(SOURCE, "build"))
 sys.dont_write_bytecode = True  # nothing written into the checkout
 sys.path.insert(0, os.path.join(SOURCE, "scripts"))
 from demo import Api  # noqa: E402
+import lab as lab_script  # noqa: E402  scripts/lab.py's own functions
 
 results = []
 
@@ -64,11 +64,7 @@ def work_directory_remove(directory, ok):
     """Removes the test's directory; after a failure, first prints the
     last lines of every log in it (LOOM_KEEP_LOGS=1 keeps it instead)."""
     if not ok:
-        for name in sorted(os.listdir(directory)):
-            if not name.endswith(".log"):
-                continue
-            with open(os.path.join(directory, name), errors="replace") as f:
-                lines = f.read().splitlines()[-15:]
+        for name, lines in lab_script.log_tails(directory, 15):
             diag(f"--- {name} (last {len(lines)} lines)")
             for line in lines:
                 diag(line)
@@ -189,28 +185,25 @@ def expected_bds(vnet_id, manifest, lab_nodes, vteps):
             for n, bds in expected.items()}
 
 
-def restart_switch(lab_py, directory, node, while_down=None):
+def restart_switch(directory, node, while_down=None):
     """Kills a lab switch with SIGKILL and starts it again (empty), with
     lab.py's own functions, recording the new pid for `lab.py down`;
     while_down() runs while it is gone."""
-    spec = importlib.util.spec_from_file_location("lab", lab_py)
-    lab = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(lab)
     state = json.load(open(os.path.join(directory, "lab.json")))
     paths = state["switches"][node]
     os.kill(paths["pid"], signal.SIGKILL)
     # Gone means its files closed too: the new switch locks the same
     # DPDK runtime files.
     for _ in range(200):
-        if lab.process_gone(paths["pid"]):
+        if lab_script.process_gone(paths["pid"]):
             break
         time.sleep(0.05)
     if while_down:
         while_down()
     binary = os.path.join(BUILD, "datapath", "loom-switch")
     for attempt in range(4):  # an af_packet fanout collision: again
-        process = lab.switch_start(binary, paths["netns"], paths)
-        lab.state_save(directory, state)
+        process = lab_script.switch_start(binary, paths["netns"], paths)
+        lab_script.state_save(directory, state)
         for _ in range(100):
             if process.poll() is not None or os.path.exists(paths["socket"]):
                 break
@@ -376,7 +369,7 @@ def main():
         node = next(n for n in lab["nodes"]
                     if n["id"] == after["nodes"][0]["substrate_node"])
         before = loom_bds(switch_call(node["socket"], "show_config"))
-        restart = restart_switch(lab_py, directory, node["id"])
+        restart = restart_switch(directory, node["id"])
         deadline = time.monotonic() + 10
         again = None
         while time.monotonic() < deadline:
@@ -471,7 +464,7 @@ def main():
                 if not hosts_left:
                     break
                 time.sleep(0.2)
-        restart = restart_switch(lab_py, directory, down["id"],
+        restart = restart_switch(directory, down["id"],
                                  while_down=delete_all)
         check(f"after delete with the switch of {down['id']} down no host "
               "namespace is left", not hosts_left, hosts_left)
