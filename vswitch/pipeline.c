@@ -711,19 +711,6 @@ static inline bool classify_own_tagged(const struct vswitch_port *port,
 	return true;
 }
 
-/* How a port's frames are classified the common way, without the general
- * classifier (classify_frame) but to the same result: untagged frames of
- * a port that gives them a member (without a VLAN mode its untagged
- * member; with one but trunk, its VID's member, at the port's PCP), and
- * on a trunk-like port (trunk, native-*) frames with one tag of the
- * port's own TPID, an allowed VID and no tag inside. Worked out once per
- * burst, for the uniform prefix and the general loop. */
-struct common_classes {
-	uint16_t untagged_member; /* 0: untagged frames take the general way */
-	uint16_t own_tpid;        /* 0: tagged frames take the general way */
-	struct vlan_classification untagged_vlan;
-};
-
 static inline void common_classes_of(const struct vswitch_port *port,
 				     bool vlan_mode, struct common_classes *cc)
 {
@@ -915,8 +902,9 @@ void vswitch_process(struct vswitch_context *ctx,
 {
 	const bool underlay = table->vxlan && in_port == table->underlay_port;
 	const struct vswitch_port *port = &table->ports[in_port];
-	struct common_classes cc;
-	common_classes_of(port, port->vlan_mode, &cc);
+	struct common_classes cc = { 0 };
+	if (!underlay) /* the underlay's frames are VXLAN: decap classifies */
+		common_classes_of(port, port->vlan_mode, &cc);
 	uint64_t stamp = (table->version << 32 | (fdb_epoch(ctx->fdb) & 0xffffffff)) |
 			 UINT64_C(1) << 63;
 	struct burst_runs runs = { { 0, 0, 0 }, { 0, 0 }, { 0, 0, 0, 0, 0 } };
@@ -929,9 +917,7 @@ void vswitch_process(struct vswitch_context *ctx,
 							    &rx_bytes);
 		else
 			first = vswitch_prefix_switch(ctx, table, port, pkts, n,
-						      stamp, cc.untagged_member,
-						      &cc.untagged_vlan,
-						      cc.own_tpid, &runs,
+						      stamp, &cc, &runs,
 						      &rx_bytes);
 		if (likely(first == n)) {
 			burst_end(ctx, table, in_port, n, rx_bytes, n, 0, &runs);

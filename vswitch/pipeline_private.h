@@ -410,6 +410,19 @@ static inline void tag_write(uint8_t *at, uint16_t tpid, uint16_t tci)
 }
 
 
+/* How a port's frames are classified the common way, without the general
+ * classifier (classify_frame) but to the same result: untagged frames of
+ * a port that gives them a member (without a VLAN mode its untagged
+ * member; with one but trunk, its VID's member, at the port's PCP), and
+ * on a trunk-like port (trunk, native-*) frames with one tag of the
+ * port's own TPID, an allowed VID and no tag inside. Worked out once per
+ * burst, for the uniform prefix and the general loop. */
+struct common_classes {
+	uint16_t untagged_member; /* 0: untagged frames take the general way */
+	uint16_t own_tpid;        /* 0: tagged frames take the general way */
+	struct vlan_classification untagged_vlan;
+};
+
 /* The uniform prefix of a burst (prefix.c): its first frames, classified
  * the common way and answered by the flow cache with one decision, are
  * switched a burst at a time. Each returns how many frames it switched
@@ -419,10 +432,8 @@ uint16_t vswitch_prefix_switch(struct vswitch_context *ctx,
 			       const struct vswitch_table *table,
 			       const struct vswitch_port *port,
 			       struct rte_mbuf **pkts, uint16_t n,
-			       uint64_t stamp, uint16_t untagged_member,
-			       const struct vlan_classification *untagged_vlan,
-			       uint16_t own_tpid, struct burst_runs *runs,
-			       uint64_t *rx_bytes);
+			       uint64_t stamp, const struct common_classes *cc,
+			       struct burst_runs *runs, uint64_t *rx_bytes);
 /* The same for frames from the underlay port (VXLAN to decapsulate). */
 uint16_t vswitch_prefix_decap_switch(struct vswitch_context *ctx,
 				     const struct vswitch_table *table,

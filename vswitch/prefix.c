@@ -234,22 +234,21 @@ uint16_t vswitch_prefix_switch(struct vswitch_context *ctx,
 			       const struct vswitch_table *table,
 			       const struct vswitch_port *port,
 			       struct rte_mbuf **pkts, uint16_t n,
-			       uint64_t stamp, uint16_t untagged_member,
-			       const struct vlan_classification *untagged_vlan,
-			       uint16_t own_tpid, struct burst_runs *runs,
-			       uint64_t *rx_bytes)
+			       uint64_t stamp, const struct common_classes *cc,
+			       struct burst_runs *runs, uint64_t *rx_bytes)
 {
+	const uint16_t own_tpid = cc->own_tpid;
 	const struct vswitch_member *members = table->members;
 	const uint8_t *first = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
 	uint16_t type = vlan_read16(first + 12);
 	struct prefix p = { 0 };
 	bool tagged;
-	if (untagged_member && !vlan_is_tpid(type)) {
+	if (cc->untagged_member && !vlan_is_tpid(type)) {
 		tagged = false;
-		p.in_member = untagged_member;
-		p.input = flow_cache_input(untagged_member, untagged_vlan);
-		p.pcp = untagged_vlan->pcp;
-		p.dei = untagged_vlan->dei;
+		p.in_member = cc->untagged_member;
+		p.input = flow_cache_input(cc->untagged_member, &cc->untagged_vlan);
+		p.pcp = cc->untagged_vlan.pcp;
+		p.dei = cc->untagged_vlan.dei;
 	} else if (own_tpid && type == own_tpid &&
 		   rte_pktmbuf_data_len(pkts[0]) >= 18) {
 		uint16_t vid = vlan_tci_vid(vlan_read16(first + 14));
