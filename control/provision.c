@@ -677,6 +677,19 @@ static const char *text_of(const json_t *object, const char *key)
 	return text ? text : "?";
 }
 
+/* The largest underlay MTU the parts' VTEPs ask for (0: none asks). */
+static json_int_t parts_vtep_mtu(const json_t *const *parts, size_t part_count)
+{
+	json_int_t mtu = 0;
+	for (size_t p = 0; p < part_count; p++) {
+		json_int_t wanted = json_integer_value(
+			json_object_get(json_object_get(parts[p], "vtep"), "mtu"));
+		if (wanted > mtu)
+			mtu = wanted;
+	}
+	return mtu;
+}
+
 /* The VTEP of the merged state: the base's if it has one (the parts'
  * tunnels assume their own port and address, which must be its), else
  * the parts' (which must agree on port and address). Its MTU: the base's
@@ -690,7 +703,7 @@ static int merge_vtep(json_t *merged, const json_t *const *parts,
 {
 	json_t *base = json_object_get(merged, "vtep");
 	const json_t *chosen = base;
-	json_int_t mtu = 0;
+	json_int_t mtu = parts_vtep_mtu(parts, part_count);
 	for (size_t p = 0; p < part_count; p++) {
 		const json_t *vtep = json_object_get(parts[p], "vtep");
 		if (!vtep)
@@ -712,9 +725,6 @@ static int merge_vtep(json_t *merged, const json_t *const *parts,
 		} else {
 			chosen = vtep;
 		}
-		json_int_t wanted = json_integer_value(json_object_get(vtep, "mtu"));
-		if (wanted > mtu)
-			mtu = wanted;
 	}
 	if (!chosen || chosen == base) {
 		if (base && mtu && !json_object_get(base, "mtu") &&
@@ -741,13 +751,7 @@ int provision_vtep_mtu_shortfall(const json_t *merged,
 	const json_t *given = json_object_get(vtep, "mtu");
 	json_int_t have = given ? json_integer_value(given)
 				: PROVISION_VTEP_MTU_MIN;
-	json_int_t needed = 0;
-	for (size_t p = 0; p < part_count; p++) {
-		json_int_t wanted = json_integer_value(
-			json_object_get(json_object_get(parts[p], "vtep"), "mtu"));
-		if (wanted > needed)
-			needed = wanted;
-	}
+	json_int_t needed = parts_vtep_mtu(parts, part_count);
 	return needed > have ? (int)needed : 0;
 }
 
